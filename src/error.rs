@@ -1,0 +1,209 @@
+//! The crate's one error type: small, `Copy`, allocation-free, and `Display`
+//! with the numbers involved. The harness adds file names and records.
+
+use core::fmt;
+
+/// Everything that can go wrong in the core.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The tape has no room for another node.
+    TapeFull {
+        /// Nodes the tape can hold.
+        capacity: usize,
+        /// Nodes the graph needs (at least).
+        needed: usize,
+    },
+    /// A caller-provided buffer is too small.
+    BufferTooSmall {
+        /// Which buffer (`"arena"`, `"optimizer state"`, `"output"`, …).
+        what: &'static str,
+        /// Elements (or bytes) needed.
+        needed: usize,
+        /// Elements (or bytes) provided.
+        got: usize,
+    },
+    /// A slice has the wrong length for the tensor it feeds.
+    LengthMismatch {
+        /// Which slice.
+        what: &'static str,
+        /// Expected length.
+        expected: usize,
+        /// Given length.
+        got: usize,
+    },
+    /// A NaN or infinity was given where finite values are required.
+    NonFinite {
+        /// Which input (`"input"`, `"target"`, …).
+        what: &'static str,
+        /// Index of the first offending element.
+        index: usize,
+    },
+    /// A class label is not below the number of classes.
+    LabelOutOfRange {
+        /// The label.
+        label: usize,
+        /// The number of classes.
+        classes: usize,
+    },
+    /// The number of valid rows of a batch is 0 or above the batch size.
+    RowsOutOfRange {
+        /// Rows requested.
+        rows: usize,
+        /// Batch size of the graph.
+        batch: usize,
+    },
+    /// Two batched tensors of one graph have different batch sizes.
+    BatchMismatch {
+        /// Batch size of the graph.
+        graph: usize,
+        /// Batch size of the new tensor.
+        tensor: usize,
+    },
+    /// `backward` was called on a graph built without gradient buffers.
+    NoGradients,
+    /// A handle does not name a scalar node of this graph.
+    NotAScalar {
+        /// The node's index on the tape.
+        node: usize,
+    },
+    /// A weight buffer (safetensors) is malformed; see [`SafetensorsError`].
+    Safetensors(SafetensorsError),
+}
+
+/// What is wrong with a safetensors buffer.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SafetensorsError {
+    /// Fewer bytes than the 8-byte header length, the header or the data need.
+    Truncated {
+        /// Bytes needed.
+        needed: u64,
+        /// Bytes present.
+        got: usize,
+    },
+    /// The header length exceeds the limit this reader accepts.
+    HeaderTooLarge {
+        /// Header length from the first 8 bytes.
+        len: u64,
+        /// Largest accepted header.
+        limit: usize,
+    },
+    /// The JSON header does not parse; `offset` is a byte offset into the header.
+    InvalidHeader {
+        /// Where parsing stopped.
+        offset: usize,
+    },
+    /// A tensor entry lacks `dtype`, `shape` or `data_offsets`, or has a bad value.
+    InvalidEntry {
+        /// Index of the tensor in the header.
+        tensor: usize,
+    },
+    /// A dtype other than F32 or F64.
+    UnsupportedDtype {
+        /// Index of the tensor in the header.
+        tensor: usize,
+    },
+    /// Data offsets outside the data section, overlapping, leaving holes, or
+    /// disagreeing with the shape and dtype.
+    BadOffsets {
+        /// Index of the tensor in the header.
+        tensor: usize,
+    },
+    /// A tensor the model needs is absent (named by layer index and kind).
+    Missing {
+        /// Layer index, as in `"2.weight"`.
+        layer: usize,
+        /// `true` for the weight, `false` for the bias.
+        weight: bool,
+    },
+    /// A tensor has another shape than the model's parameter.
+    ShapeMismatch {
+        /// Layer index.
+        layer: usize,
+        /// Elements the model expects.
+        expected: usize,
+        /// Elements the file holds.
+        got: usize,
+    },
+    /// The data of a tensor holds NaN or infinity.
+    NonFinite {
+        /// Layer index.
+        layer: usize,
+    },
+}
+
+impl From<SafetensorsError> for Error {
+    fn from(e: SafetensorsError) -> Self {
+        Error::Safetensors(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Error::TapeFull { capacity, needed } => {
+                write!(f, "tape full: capacity {capacity} nodes, the graph needs {needed}")
+            }
+            Error::BufferTooSmall { what, needed, got } => {
+                write!(f, "{what} too small: {needed} needed, {got} given")
+            }
+            Error::LengthMismatch { what, expected, got } => {
+                write!(f, "{what}: expected {expected} elements, got {got}")
+            }
+            Error::NonFinite { what, index } => {
+                write!(f, "{what}: element {index} is NaN or infinite")
+            }
+            Error::LabelOutOfRange { label, classes } => {
+                write!(f, "label {label} out of range for {classes} classes")
+            }
+            Error::RowsOutOfRange { rows, batch } => {
+                write!(f, "{rows} rows requested, the batch holds 1 to {batch}")
+            }
+            Error::BatchMismatch { graph, tensor } => {
+                write!(f, "batch size {tensor} in a graph of batch size {graph}")
+            }
+            Error::NoGradients => f.write_str("the graph was built without gradient buffers"),
+            Error::NotAScalar { node } => write!(f, "node #{node} is not a scalar"),
+            Error::Safetensors(e) => write!(f, "safetensors: {e}"),
+        }
+    }
+}
+
+impl fmt::Display for SafetensorsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            SafetensorsError::Truncated { needed, got } => {
+                write!(f, "truncated: {needed} bytes needed, {got} present")
+            }
+            SafetensorsError::HeaderTooLarge { len, limit } => {
+                write!(f, "header of {len} bytes exceeds the limit of {limit}")
+            }
+            SafetensorsError::InvalidHeader { offset } => {
+                write!(f, "invalid JSON header at byte {offset}")
+            }
+            SafetensorsError::InvalidEntry { tensor } => {
+                write!(f, "tensor {tensor}: missing or invalid dtype, shape or data_offsets")
+            }
+            SafetensorsError::UnsupportedDtype { tensor } => {
+                write!(f, "tensor {tensor}: dtype is not F32 or F64")
+            }
+            SafetensorsError::BadOffsets { tensor } => {
+                write!(f, "tensor {tensor}: data offsets disagree with the buffer or the shape")
+            }
+            SafetensorsError::Missing { layer, weight } => {
+                let kind = if weight { "weight" } else { "bias" };
+                write!(f, "tensor \"{layer}.{kind}\" is missing")
+            }
+            SafetensorsError::ShapeMismatch { layer, expected, got } => {
+                write!(f, "layer {layer}: expected {expected} elements, the file holds {got}")
+            }
+            SafetensorsError::NonFinite { layer } => {
+                write!(f, "layer {layer}: the data holds NaN or infinity")
+            }
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+impl core::error::Error for SafetensorsError {}

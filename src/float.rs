@@ -1,0 +1,298 @@
+//! The float trait every op is written against, and the numeric bounds
+//! (clamps) of the whole crate, in one place.
+//!
+//! # The clamp bounds and their reasons
+//!
+//! | bound | `f32` | `f64` | reason |
+//! | --- | --- | --- | --- |
+//! | [`Float::SATURATION`] | `1e30` | `1e300` | every value and gradient the tape stores is saturated to ±this, so one overflow cannot poison the rest of the graph; `1e30` is the largest input the crate promises to handle in `f32` |
+//! | [`Float::EXP_INPUT_MAX`] | `88.0` | `709.0` | just under `ln(MAX)`: `exp` of a larger argument is `+inf` |
+//! | [`Float::PROB_EPS`] | `1e-7` | `1e-15` | probabilities fed to `ln` are kept in `[EPS, 1 - EPS]`; `1 - EPS` must still be below `1` in the type |
+//!
+//! A sum in which `+inf` and `-inf` meet (two saturated products of opposite
+//! sign overflowing) is `NaN`; saturation maps it to `0`, the only neutral
+//! choice when the sign of the true sum is unknown.
+
+use core::fmt::{Debug, Display};
+use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+
+/// Element type of a safetensors tensor that this crate reads and writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dtype {
+    /// IEEE 754 single precision, little-endian (`"F32"`).
+    F32,
+    /// IEEE 754 double precision, little-endian (`"F64"`).
+    F64,
+}
+
+impl Dtype {
+    /// Bytes per element.
+    pub const fn size(self) -> usize {
+        match self {
+            Dtype::F32 => 4,
+            Dtype::F64 => 8,
+        }
+    }
+
+    /// The name safetensors uses in its header.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Dtype::F32 => "F32",
+            Dtype::F64 => "F64",
+        }
+    }
+}
+
+/// The float type of a graph: `f32` for deployment, `f64` for tight gradient checks.
+///
+/// The maths functions forward to `libm`, so results are the same on every
+/// target (no platform `libm`, no fused multiply-add unless written).
+pub trait Float:
+    Copy
+    + Default
+    + PartialOrd
+    + Debug
+    + Display
+    + Send
+    + Sync
+    + 'static
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+{
+    /// `0`.
+    const ZERO: Self;
+    /// `1`.
+    const ONE: Self;
+    /// Values and gradients are saturated to `±SATURATION` (see the module docs).
+    const SATURATION: Self;
+    /// Largest argument passed to `exp` (just under `ln(MAX)`).
+    const EXP_INPUT_MAX: Self;
+    /// Probabilities fed to `ln` are clamped to `[PROB_EPS, 1 - PROB_EPS]`.
+    const PROB_EPS: Self;
+    /// The safetensors element type.
+    const DTYPE: Dtype;
+
+    /// Converts from `f64` (rounding to nearest).
+    fn from_f64(v: f64) -> Self;
+    /// Converts to `f64` (exact).
+    fn to_f64(self) -> f64;
+    /// `e^self` (not clamped: callers clamp the argument).
+    fn exp(self) -> Self;
+    /// Natural logarithm (not clamped: callers clamp the argument).
+    fn ln(self) -> Self;
+    /// `ln(1 + self)`, accurate for small `self`.
+    fn ln_1p(self) -> Self;
+    /// Hyperbolic tangent.
+    fn tanh(self) -> Self;
+    /// Square root.
+    fn sqrt(self) -> Self;
+    /// Absolute value.
+    fn abs(self) -> Self;
+    /// `true` unless infinite or NaN.
+    fn is_finite(self) -> bool;
+    /// `true` for NaN.
+    fn is_nan(self) -> bool;
+    /// Reads one little-endian element from exactly `DTYPE.size()` bytes.
+    fn from_le_slice(bytes: &[u8]) -> Self;
+    /// Writes one little-endian element into exactly `DTYPE.size()` bytes.
+    fn write_le(self, out: &mut [u8]);
+
+    /// Converts a count, exactly for counts below 2^24 (f32) or 2^53 (f64).
+    fn from_usize(n: usize) -> Self {
+        Self::from_f64(n as f64)
+    }
+
+    /// The larger of two values (`self` when they compare equal or one is NaN).
+    fn max(self, other: Self) -> Self {
+        if other > self { other } else { self }
+    }
+
+    /// The smaller of two values (`self` when they compare equal or one is NaN).
+    fn min(self, other: Self) -> Self {
+        if other < self { other } else { self }
+    }
+
+    /// Clamps into `[-SATURATION, SATURATION]`, mapping NaN to `0`.
+    fn saturate(self) -> Self {
+        if self > Self::SATURATION {
+            Self::SATURATION
+        } else if self < -Self::SATURATION {
+            -Self::SATURATION
+        } else if self.is_nan() {
+            Self::ZERO
+        } else {
+            self
+        }
+    }
+
+    /// `exp` with its argument clamped to `EXP_INPUT_MAX`: finite for every input.
+    fn exp_clamped(self) -> Self {
+        self.min(Self::EXP_INPUT_MAX).exp()
+    }
+
+    /// `ln` of a probability clamped to `[PROB_EPS, 1 - PROB_EPS]`.
+    fn ln_prob(self) -> Self {
+        self.clamp_prob().ln()
+    }
+
+    /// Clamps a probability to `[PROB_EPS, 1 - PROB_EPS]` (NaN becomes `PROB_EPS`).
+    fn clamp_prob(self) -> Self {
+        let hi = Self::ONE - Self::PROB_EPS;
+        if self > hi {
+            hi
+        } else if self >= Self::PROB_EPS {
+            self
+        } else {
+            Self::PROB_EPS
+        }
+    }
+}
+
+/// Implements [`Float`] for one primitive type; the bodies only forward to `libm`.
+macro_rules! impl_float {
+    ($t:ty, $dtype:ident, $sat:expr, $exp_max:expr, $eps:expr,
+     $exp:path, $ln:path, $ln1p:path, $tanh:path, $sqrt:path, $fabs:path) => {
+        impl Float for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            const SATURATION: Self = $sat;
+            const EXP_INPUT_MAX: Self = $exp_max;
+            const PROB_EPS: Self = $eps;
+            const DTYPE: Dtype = Dtype::$dtype;
+
+            #[inline]
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            #[inline]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline]
+            fn exp(self) -> Self {
+                $exp(self)
+            }
+            #[inline]
+            fn ln(self) -> Self {
+                $ln(self)
+            }
+            #[inline]
+            fn ln_1p(self) -> Self {
+                $ln1p(self)
+            }
+            #[inline]
+            fn tanh(self) -> Self {
+                $tanh(self)
+            }
+            #[inline]
+            fn sqrt(self) -> Self {
+                $sqrt(self)
+            }
+            #[inline]
+            fn abs(self) -> Self {
+                $fabs(self)
+            }
+            #[inline]
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
+            #[inline]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
+            #[inline]
+            fn from_le_slice(bytes: &[u8]) -> Self {
+                let mut raw = [0u8; core::mem::size_of::<$t>()];
+                raw.iter_mut().zip(bytes).for_each(|(r, b)| *r = *b);
+                <$t>::from_le_bytes(raw)
+            }
+            #[inline]
+            fn write_le(self, out: &mut [u8]) {
+                out.iter_mut().zip(self.to_le_bytes()).for_each(|(o, b)| *o = b);
+            }
+        }
+    };
+}
+
+impl_float!(
+    f32,
+    F32,
+    1e30,
+    88.0,
+    1e-7,
+    libm::expf,
+    libm::logf,
+    libm::log1pf,
+    libm::tanhf,
+    libm::sqrtf,
+    libm::fabsf
+);
+impl_float!(
+    f64,
+    F64,
+    1e300,
+    709.0,
+    1e-15,
+    libm::exp,
+    libm::log,
+    libm::log1p,
+    libm::tanh,
+    libm::sqrt,
+    libm::fabs
+);
+
+// `1 − PROB_EPS` must stay below 1 in the type, or `ln(1 − p)` could be `ln 0`.
+const _: () = assert!(1.0f32 - <f32 as Float>::PROB_EPS < 1.0);
+const _: () = assert!(1.0f64 - <f64 as Float>::PROB_EPS < 1.0);
+
+/// Saturates every element of a slice in place (see [`Float::saturate`]).
+#[inline]
+pub(crate) fn saturate_all<T: Float>(xs: &mut [T]) {
+    for x in xs {
+        *x = x.saturate();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saturate_maps_nan_and_inf() {
+        assert_eq!(f32::NAN.saturate(), 0.0);
+        assert_eq!(f32::INFINITY.saturate(), 1e30);
+        assert_eq!(f32::NEG_INFINITY.saturate(), -1e30);
+        assert_eq!(0.5f32.saturate(), 0.5);
+    }
+
+    #[test]
+    fn exp_clamped_is_finite() {
+        assert!(1e30f32.exp_clamped().is_finite());
+        assert!(f32::MAX.exp_clamped().is_finite());
+        assert!(1e300f64.exp_clamped().is_finite());
+    }
+
+    #[test]
+    fn ln_prob_is_finite_at_the_edges() {
+        assert!(0.0f32.ln_prob().is_finite());
+        assert!(1.0f32.ln_prob().is_finite());
+        assert!(f32::NAN.ln_prob().is_finite());
+    }
+
+    #[test]
+    fn le_round_trip() {
+        let mut b = [0u8; 4];
+        1.5f32.write_le(&mut b);
+        assert_eq!(f32::from_le_slice(&b), 1.5);
+        let mut b = [0u8; 8];
+        (-2.25f64).write_le(&mut b);
+        assert_eq!(f64::from_le_slice(&b), -2.25);
+    }
+}

@@ -1,0 +1,118 @@
+//! Replaying the tape: forward in recording order, backward in reverse.
+//! This is the only place that looks up buffers, trims batches to their
+//! valid rows, saturates results and accumulates gradients (`+=`, so a
+//! parameter used twice collects both contributions).
+
+use super::Graph;
+use crate::error::Error;
+use crate::float::{Float, saturate_all};
+use crate::ops;
+use crate::shape::Scalar;
+use crate::tape::Node;
+
+/// The valid part of a node's values: parameters whole, batches trimmed to `rows`.
+fn view<'v, T>(n: &Node, params: &'v [T], values: &'v [T], rows: usize) -> &'v [T] {
+    let store = if n.is_param() { params } else { values };
+    let start = n.offset as usize;
+    store.get(start..start + n.len_for(rows)).unwrap_or(&[])
+}
+
+impl<T: Float> Graph<'_, T> {
+    /// Computes every node, in recording order.
+    pub fn forward(&mut self) {
+        self.forward_range(0, self.nodes);
+    }
+
+    /// Computes nodes `start..end` (e.g. up to a model's output, skipping its loss).
+    pub fn forward_range(&mut self, start: usize, end: usize) {
+        let Graph {
+            tape,
+            nodes,
+            params,
+            values,
+            rows,
+            ..
+        } = self;
+        let (rows, params) = (*rows, &**params);
+        let tape = tape.get(..*nodes).unwrap_or(&[]);
+        for node in tape.iter().take(end).skip(start) {
+            if node.op.arity() == 0 {
+                continue;
+            }
+            let (before, after) = values.split_at_mut((node.offset as usize).min(values.len()));
+            let ins = node
+                .inputs
+                .map(|i| tape.get(i as usize).map_or(&[][..], |n| view(n, params, before, rows)));
+            let Some(out) = after.get_mut(..node.len_for(rows)) else {
+                continue;
+            };
+            ops::forward(&node.op, ins, out);
+            saturate_all(out);
+        }
+    }
+
+    /// The value of a scalar node after `forward`.
+    ///
+    /// # Errors
+    /// [`Error::NotAScalar`] when the handle does not name a scalar of this graph.
+    pub fn scalar(&self, s: Scalar) -> Result<T, Error> {
+        match self.node(s.id) {
+            Some(n) if n.len == 1 && n.batch == 0 => Ok(self.values.get(n.offset as usize).copied().unwrap_or(T::ZERO)),
+            _ => Err(Error::NotAScalar { node: s.id as usize }),
+        }
+    }
+
+    /// Adds `∂loss/∂p` to every parameter gradient, walking the tape backward
+    /// from `loss` (call [`Graph::zero_grad`] first unless accumulating).
+    ///
+    /// # Errors
+    /// [`Error::NoGradients`] for an inference-only graph; [`Error::NotAScalar`]
+    /// when `loss` is not a scalar of this graph.
+    pub fn backward(&mut self, loss: Scalar) -> Result<(), Error> {
+        if self.grads.is_empty() {
+            return Err(Error::NoGradients);
+        }
+        let start = self
+            .node(loss.id)
+            .filter(|n| n.len == 1 && n.batch == 0)
+            .ok_or(Error::NotAScalar { node: loss.id as usize })?;
+        let seed = start.offset as usize;
+        let Graph {
+            tape,
+            params,
+            param_grads,
+            values,
+            grads,
+            values_used,
+            rows,
+            ..
+        } = self;
+        let rows = *rows;
+        grads.iter_mut().take(*values_used).for_each(|g| *g = T::ZERO);
+        if let Some(g) = grads.get_mut(seed) {
+            *g = T::ONE;
+        }
+        let tape = tape.get(..=loss.id as usize).unwrap_or(&[]);
+        for node in tape.iter().rev().filter(|n| n.needs_grad && n.op.arity() > 0) {
+            let ins = node
+                .inputs
+                .map(|i| tape.get(i as usize).map_or(&[][..], |n| view(n, params, values, rows)));
+            let out = view(node, params, values, rows);
+            let (grads_before, grads_after) = grads.split_at_mut((node.offset as usize).min(grads.len()));
+            let grad_out = grads_after.get(..node.len_for(rows)).unwrap_or(&[]);
+            for (k, &input) in node.inputs().iter().enumerate() {
+                let Some(src) = tape.get(input as usize).filter(|n| n.needs_grad) else {
+                    continue;
+                };
+                let store: &mut [T] = if src.is_param() { param_grads } else { grads_before };
+                let start = src.offset as usize;
+                let Some(grad_in) = store.get_mut(start..start + src.len_for(rows)) else {
+                    continue;
+                };
+                ops::backward(&node.op, k, ins, out, grad_out, grad_in);
+                saturate_all(grad_in);
+            }
+        }
+        Ok(())
+    }
+}

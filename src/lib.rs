@@ -1,0 +1,75 @@
+//! # flambeau
+//!
+//! A neural-network library with **no heap** and a **memory footprint known
+//! at compile time**: shapes live in types, a model is recorded once on an
+//! explicit tape over caller-owned buffers (arrays, `static`s), and each
+//! training step replays that tape forward and backward. It trains on a
+//! microcontroller as it does on a desktop, and every gradient is checked
+//! against finite differences.
+//!
+//! Train XOR on stack arrays:
+//!
+//! ```
+//! use flambeau::{BceLoss, Footprint, Linear, Node, Rng, Sequential, Sgd, Sigmoid, Tanh, Trainer};
+//!
+//! type Net = Sequential<(Linear<2, 8>, Tanh, Linear<8, 1>, Sigmoid)>;
+//! type Fp = Footprint<Net, BceLoss, 4>;
+//! let mut tape = [Node::EMPTY; Fp::NODES];
+//! let mut arena = [0.0f32; Fp::ARENA];
+//! let model = Sequential::new((Linear::new(), Tanh, Linear::new(), Sigmoid));
+//! let mut net = Trainer::<f32, Net, BceLoss, 4>::new(model, BceLoss, &mut tape, &mut arena)?;
+//! net.init(&mut Rng::new(1));
+//! let x = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
+//! let y = [0.0, 1.0, 1.0, 0.0];
+//! net.set_batch(&x, &y)?;
+//! let mut sgd = Sgd::new(1.0);
+//! let first = net.step(&mut sgd)?;
+//! for _ in 0..500 {
+//!     net.step(&mut sgd)?;
+//! }
+//! assert!(net.evaluate() < first / 10.0);
+//! let p = net.forward();
+//! assert!(p[0] < 0.5 && p[1] > 0.5 && p[2] > 0.5 && p[3] < 0.5);
+//! # Ok::<(), flambeau::Error>(())
+//! ```
+//!
+//! ## Numerics
+//!
+//! Every op gives finite outputs and gradients for finite inputs: the clamp
+//! bounds are named constants of [`Float`], documented in one place
+//! ([`float`](crate::float)).
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod float;
+
+mod error;
+mod footprint;
+mod graph;
+mod init;
+mod layers;
+mod loss;
+mod ops;
+mod optim;
+mod rng;
+mod shape;
+mod tape;
+mod trainer;
+
+pub use error::{Error, SafetensorsError};
+pub use float::{Dtype, Float};
+pub use footprint::Footprint;
+pub use graph::{Graph, Layout};
+pub use init::{Init, ParamKind};
+pub use layers::{
+    Conv1d, Describe, Flatten, Linear, LogSoftmax, MaxPool1d, Model, Module, ReLU, Sequential, Sigmoid, Softmax, Tanh,
+};
+pub use loss::{BceLoss, BceWithLogitsLoss, CrossEntropyLoss, CrossEntropyProbLoss, KlDivLoss, Loss, MseLoss};
+pub use ops::{Op, ParamInfo};
+pub use optim::{Adam, AdamConfig, Momentum, Optimizer, Sgd};
+pub use rng::Rng;
+pub use shape::{NodeId, Param, Rank0, Rank1, Rank2, Rank3, Scalar, Shape, Var};
+pub use tape::{Listing, Node};
+pub use trainer::Trainer;

@@ -1,0 +1,129 @@
+//! `Conv1d`: PyTorch's layout, input `[batch][c_in][l_in]`, weight
+//! `[c_out][c_in][k]`, output `[batch][c_out][l_out]` with
+//! `l_out = (l_in − k) / stride + 1`:
+//! `y[o][l] = b[o] + Σ_c Σ_j w[o][c][j] x[c][l·stride + j]`.
+//!
+//! Derivatives: `∂x[c][l·s + j] += Σ_o ∂y[o][l] w[o][c][j]`,
+//! `∂w[o][c][j] += Σ_l ∂y[o][l] x[c][l·s + j]`, `∂b[o] += Σ_l ∂y[o][l]`.
+//!
+//! Numerics: as [`linear`](super::linear): the tape saturates the sums.
+
+use crate::float::Float;
+
+/// Sizes of a 1-D convolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv1dDims {
+    /// Input channels.
+    pub c_in: u32,
+    /// Output channels.
+    pub c_out: u32,
+    /// Kernel size.
+    pub k: u32,
+    /// Stride.
+    pub stride: u32,
+    /// Input length.
+    pub l_in: u32,
+    /// Output length.
+    pub l_out: u32,
+}
+
+impl Conv1dDims {
+    fn sizes(&self) -> [usize; 6] {
+        [self.c_in, self.c_out, self.k, self.stride, self.l_in, self.l_out].map(|v| v as usize)
+    }
+}
+
+/// Forward over every sample of the batch.
+pub(crate) fn forward<T: Float>(d: &Conv1dDims, x: &[T], w: &[T], b: &[T], y: &mut [T]) {
+    let [c_in, c_out, k, s, l_in, l_out] = d.sizes();
+    for (xs, ys) in x.chunks_exact(c_in * l_in).zip(y.chunks_exact_mut(c_out * l_out)) {
+        for ((yo, wo), &bo) in ys.chunks_exact_mut(l_out).zip(w.chunks_exact(c_in * k)).zip(b) {
+            yo.fill(bo);
+            for (xc, wc) in xs.chunks_exact(l_in).zip(wo.chunks_exact(k)) {
+                for (j, &wj) in wc.iter().enumerate() {
+                    // y[l] += w[j] x[l·s + j]
+                    for (yl, &xv) in yo.iter_mut().zip(xc.iter().skip(j).step_by(s)) {
+                        *yl += wj * xv;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Gradient for input `k`: 0 is `x`, 1 is `w`, 2 is `b`.
+pub(crate) fn backward<T: Float>(d: &Conv1dDims, which: usize, x: &[T], w: &[T], _b: &[T], gy: &[T], gx: &mut [T]) {
+    let [c_in, c_out, k, s, l_in, l_out] = d.sizes();
+    let samples = gy.chunks_exact(c_out * l_out);
+    match which {
+        0 => {
+            for (gys, gxs) in samples.zip(gx.chunks_exact_mut(c_in * l_in)) {
+                for (gyo, wo) in gys.chunks_exact(l_out).zip(w.chunks_exact(c_in * k)) {
+                    for (gxc, wc) in gxs.chunks_exact_mut(l_in).zip(wo.chunks_exact(k)) {
+                        for (j, &wj) in wc.iter().enumerate() {
+                            for (gxv, &g) in gxc.iter_mut().skip(j).step_by(s).zip(gyo) {
+                                *gxv += wj * g;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        1 => {
+            for (gys, xs) in samples.zip(x.chunks_exact(c_in * l_in)) {
+                for (gyo, gwo) in gys.chunks_exact(l_out).zip(gx.chunks_exact_mut(c_in * k)) {
+                    for (xc, gwc) in xs.chunks_exact(l_in).zip(gwo.chunks_exact_mut(k)) {
+                        for (j, gwj) in gwc.iter_mut().enumerate() {
+                            let taps = gyo.iter().zip(xc.iter().skip(j).step_by(s));
+                            *gwj += taps.fold(T::ZERO, |a, (&g, &xv)| a + g * xv);
+                        }
+                    }
+                }
+            }
+        }
+        _ => {
+            for gys in samples {
+                for (gyo, gbo) in gys.chunks_exact(l_out).zip(gx.iter_mut()) {
+                    *gbo += gyo.iter().fold(T::ZERO, |a, &v| a + v);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiny_conv_known_value() {
+        // one sample, 1 → 2 channels, k = 2, stride 1, x = [1, 2, 3]
+        let d = Conv1dDims {
+            c_in: 1,
+            c_out: 2,
+            k: 2,
+            stride: 1,
+            l_in: 3,
+            l_out: 2,
+        };
+        let w = [1.0, -1.0, 0.5, 0.5];
+        let mut y = [0.0f64; 4];
+        forward(&d, &[1.0, 2.0, 3.0], &w, &[0.0, 1.0], &mut y);
+        assert_eq!(y, [-1.0, -1.0, 2.5, 3.5]);
+    }
+
+    #[test]
+    fn stride_two() {
+        let d = Conv1dDims {
+            c_in: 1,
+            c_out: 1,
+            k: 1,
+            stride: 2,
+            l_in: 5,
+            l_out: 3,
+        };
+        let mut y = [0.0f64; 3];
+        forward(&d, &[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0], &[0.0], &mut y);
+        assert_eq!(y, [2.0, 6.0, 10.0]);
+    }
+}

@@ -1,0 +1,57 @@
+//! Inner-loop helpers shared by the dense ops, written so the compiler can
+//! vectorise them: fixed-width lanes, no index arithmetic, no bounds checks.
+
+use crate::float::Float;
+
+/// Lanes of independent partial sums in [`dot`] (lets the compiler use SIMD
+/// without reassociating a single running sum).
+const LANES: usize = 8;
+
+/// `Σ a[i] b[i]` over the shorter of the two slices.
+#[inline]
+pub(crate) fn dot<T: Float>(a: &[T], b: &[T]) -> T {
+    let mut acc = [T::ZERO; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (xa, xb) in ca.zip(cb) {
+        for ((s, &p), &q) in acc.iter_mut().zip(xa).zip(xb) {
+            *s += p * q;
+        }
+    }
+    let mut tail = T::ZERO;
+    for (&p, &q) in ra.iter().zip(rb) {
+        tail += p * q;
+    }
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = acc;
+    ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)) + tail
+}
+
+/// `y[i] += alpha * x[i]`.
+#[inline]
+pub(crate) fn axpy<T: Float>(y: &mut [T], alpha: T, x: &[T]) {
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi += alpha * xi;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_matches_naive_for_every_tail() {
+        for n in 0..20 {
+            let a: [f64; 20] = core::array::from_fn(|i| i as f64 + 1.0);
+            let b: [f64; 20] = core::array::from_fn(|i| 2.0 - i as f64);
+            let naive: f64 = a[..n].iter().zip(&b[..n]).map(|(x, y)| x * y).sum();
+            assert_eq!(dot(&a[..n], &b[..n]), naive);
+        }
+    }
+
+    #[test]
+    fn axpy_adds_scaled() {
+        let mut y = [1.0f32, 2.0, 3.0];
+        axpy(&mut y, 2.0, &[1.0, 1.0, -1.0]);
+        assert_eq!(y, [3.0, 4.0, 1.0]);
+    }
+}

@@ -1,0 +1,64 @@
+//! `Linear`: `y = x Wᵀ + b`, with `W` stored `[out][in]` as PyTorch does.
+//!
+//! Derivatives: `∂x = ∂y W`, `∂W = ∂yᵀ x`, `∂b = Σ_rows ∂y`.
+//!
+//! Numerics: a product of saturated values can overflow; the tape saturates
+//! the result (an `∞ − ∞` sum becomes 0, see [`crate::float`]).
+
+use super::kernel::{axpy, dot};
+use crate::float::Float;
+
+/// `y[r][o] = b[o] + Σ_i x[r][i] w[o][i]` for every row `r`.
+pub(crate) fn forward<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: usize) {
+    for (xr, yr) in x.chunks_exact(inp).zip(y.chunks_exact_mut(out)) {
+        for ((yo, wo), &bo) in yr.iter_mut().zip(w.chunks_exact(inp)).zip(b) {
+            *yo = bo + dot(xr, wo);
+        }
+    }
+}
+
+/// Gradient for input `k`: 0 is `x`, 1 is `W`, 2 is `b`.
+pub(crate) fn backward<T: Float>(k: usize, x: &[T], w: &[T], gy: &[T], gx: &mut [T], inp: usize, out: usize) {
+    match k {
+        0 => {
+            for (gxr, gyr) in gx.chunks_exact_mut(inp).zip(gy.chunks_exact(out)) {
+                for (&g, wo) in gyr.iter().zip(w.chunks_exact(inp)) {
+                    axpy(gxr, g, wo);
+                }
+            }
+        }
+        1 => {
+            for (xr, gyr) in x.chunks_exact(inp).zip(gy.chunks_exact(out)) {
+                for (&g, gwo) in gyr.iter().zip(gx.chunks_exact_mut(inp)) {
+                    axpy(gwo, g, xr);
+                }
+            }
+        }
+        _ => {
+            for gyr in gy.chunks_exact(out) {
+                axpy(gx, T::ONE, gyr);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_value() {
+        // x = [1, 2], W = [[1, 0], [0.5, -1], [2, 2]], b = [0, 1, -1]
+        let w = [1.0, 0.0, 0.5, -1.0, 2.0, 2.0];
+        let mut y = [0.0f64; 3];
+        forward(&[1.0, 2.0], &w, &[0.0, 1.0, -1.0], &mut y, 2, 3);
+        assert_eq!(y, [1.0, -0.5, 5.0]);
+    }
+
+    #[test]
+    fn bias_gradient_sums_rows() {
+        let mut gb = [0.0f64; 2];
+        backward(2, &[], &[], &[1.0, 2.0, 3.0, 4.0], &mut gb, 1, 2);
+        assert_eq!(gb, [4.0, 6.0]);
+    }
+}

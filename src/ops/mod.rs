@@ -1,0 +1,226 @@
+//! The ops a tape can hold. Each file holds one op's forward rule, its local
+//! derivative and its numerics; this module only names them and dispatches.
+//!
+//! An op sees exactly the slices it works on: the tape trims batched tensors
+//! to the valid rows of the current batch, saturates what an op writes
+//! ([`Float::saturate`](crate::Float::saturate)) and accumulates gradients, so
+//! ops hold no bookkeeping.
+
+pub(crate) mod add;
+pub(crate) mod bce;
+pub(crate) mod conv1d;
+pub(crate) mod cross_entropy;
+pub(crate) mod kernel;
+pub(crate) mod kl_div;
+pub(crate) mod linear;
+pub(crate) mod log_softmax;
+pub(crate) mod max_pool1d;
+pub(crate) mod mean;
+pub(crate) mod mul;
+pub(crate) mod relu;
+pub(crate) mod sigmoid;
+pub(crate) mod softmax;
+pub(crate) mod square;
+pub(crate) mod sub;
+pub(crate) mod tanh;
+
+use crate::float::Float;
+use crate::init::{Init, ParamKind};
+use core::fmt;
+
+pub(crate) use conv1d::Conv1dDims;
+pub(crate) use max_pool1d::Pool1dDims;
+
+/// Where a parameter comes from and how it is initialised and named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamInfo {
+    /// Index of the layer in its `Sequential` (the `"2"` of `"2.weight"`).
+    pub layer: u16,
+    /// Weight or bias.
+    pub kind: ParamKind,
+    /// Initialisation scheme.
+    pub init: Init,
+    /// Fan-in used by the scheme.
+    pub fan_in: u32,
+    /// Fan-out used by the scheme.
+    pub fan_out: u32,
+}
+
+/// One operation on the tape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// A batch written by the caller.
+    Input,
+    /// A trainable tensor.
+    Param(ParamInfo),
+    /// `y = x Wᵀ + b` over rows of `inp` features.
+    Linear {
+        /// Input features.
+        inp: u32,
+        /// Output features.
+        out: u32,
+    },
+    /// 1-D convolution, PyTorch layout.
+    Conv1d(Conv1dDims),
+    /// 1-D max pooling.
+    MaxPool1d(Pool1dDims),
+    /// Element-wise `tanh`.
+    Tanh,
+    /// Element-wise logistic sigmoid.
+    Sigmoid,
+    /// Element-wise `max(x, 0)`.
+    Relu,
+    /// Softmax over rows of `n`.
+    Softmax {
+        /// Row length.
+        n: u32,
+    },
+    /// Log-softmax over rows of `n`.
+    LogSoftmax {
+        /// Row length.
+        n: u32,
+    },
+    /// Element-wise `a + b`.
+    Add,
+    /// Element-wise `a - b`.
+    Sub,
+    /// Element-wise `a * b`.
+    Mul,
+    /// Element-wise `x²`.
+    Square,
+    /// Mean of all valid elements (a scalar).
+    Mean,
+    /// Sum of all valid elements divided by the number of valid rows of `n` (a scalar).
+    MeanRows {
+        /// Row length.
+        n: u32,
+    },
+    /// Element-wise binary cross-entropy on probabilities `p` with targets `t`.
+    Bce,
+    /// Element-wise binary cross-entropy on logits, fused for stability.
+    BceLogits,
+    /// Element-wise `-t ln p` (cross-entropy on probabilities).
+    CrossEntropyProb,
+    /// Per-row `-Σ t log_softmax(z)` over rows of `n`, fused for stability.
+    CrossEntropyLogits {
+        /// Row length (classes).
+        n: u32,
+    },
+    /// Element-wise `t (ln t - x)` with `x` log-probabilities (PyTorch's `KLDivLoss`).
+    KlDiv,
+}
+
+impl Op {
+    /// How many inputs the op reads.
+    pub(crate) const fn arity(&self) -> usize {
+        match self {
+            Op::Input | Op::Param(_) => 0,
+            Op::Linear { .. } | Op::Conv1d(_) => 3,
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Bce
+            | Op::BceLogits
+            | Op::CrossEntropyProb
+            | Op::CrossEntropyLogits { .. }
+            | Op::KlDiv => 2,
+            _ => 1,
+        }
+    }
+
+    /// The op's name in a tape listing.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Op::Input => "input",
+            Op::Param(_) => "param",
+            Op::Linear { .. } => "linear",
+            Op::Conv1d(_) => "conv1d",
+            Op::MaxPool1d(_) => "max_pool1d",
+            Op::Tanh => "tanh",
+            Op::Sigmoid => "sigmoid",
+            Op::Relu => "relu",
+            Op::Softmax { .. } => "softmax",
+            Op::LogSoftmax { .. } => "log_softmax",
+            Op::Add => "add",
+            Op::Sub => "sub",
+            Op::Mul => "mul",
+            Op::Square => "square",
+            Op::Mean => "mean",
+            Op::MeanRows { .. } => "mean_rows",
+            Op::Bce => "bce",
+            Op::BceLogits => "bce_logits",
+            Op::CrossEntropyProb => "cross_entropy_prob",
+            Op::CrossEntropyLogits { .. } => "cross_entropy_logits",
+            Op::KlDiv => "kl_div",
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Runs an op forward: `out` receives the result computed from `ins`.
+pub(crate) fn forward<T: Float>(op: &Op, ins: [&[T]; 3], out: &mut [T]) {
+    let [a, b, c] = ins;
+    match *op {
+        Op::Input | Op::Param(_) => {}
+        Op::Linear { inp, out: n_out } => linear::forward(a, b, c, out, inp as usize, n_out as usize),
+        Op::Conv1d(d) => conv1d::forward(&d, a, b, c, out),
+        Op::MaxPool1d(d) => max_pool1d::forward(&d, a, out),
+        Op::Tanh => tanh::forward(a, out),
+        Op::Sigmoid => sigmoid::forward(a, out),
+        Op::Relu => relu::forward(a, out),
+        Op::Softmax { n } => softmax::forward(a, out, n as usize),
+        Op::LogSoftmax { n } => log_softmax::forward(a, out, n as usize),
+        Op::Add => add::forward(a, b, out),
+        Op::Sub => sub::forward(a, b, out),
+        Op::Mul => mul::forward(a, b, out),
+        Op::Square => square::forward(a, out),
+        Op::Mean => mean::forward(a, out),
+        Op::MeanRows { n } => mean::forward_rows(a, out, n as usize),
+        Op::Bce => bce::forward(a, b, out),
+        Op::BceLogits => bce::forward_logits(a, b, out),
+        Op::CrossEntropyProb => cross_entropy::forward_prob(a, b, out),
+        Op::CrossEntropyLogits { n } => cross_entropy::forward_logits(a, b, out, n as usize),
+        Op::KlDiv => kl_div::forward(a, b, out),
+    }
+}
+
+/// Adds to `grad_input` (input `k`'s gradient) the op's local derivative
+/// applied to `grad_output`. `out` is the op's forward output.
+pub(crate) fn backward<T: Float>(
+    op: &Op,
+    k: usize,
+    ins: [&[T]; 3],
+    out: &[T],
+    grad_output: &[T],
+    grad_input: &mut [T],
+) {
+    let [a, b, c] = ins;
+    let (gy, gx) = (grad_output, grad_input);
+    match *op {
+        Op::Input | Op::Param(_) => {}
+        Op::Linear { inp, out: n_out } => linear::backward(k, a, b, gy, gx, inp as usize, n_out as usize),
+        Op::Conv1d(d) => conv1d::backward(&d, k, a, b, c, gy, gx),
+        Op::MaxPool1d(d) => max_pool1d::backward(&d, a, gy, gx),
+        Op::Tanh => tanh::backward(out, gy, gx),
+        Op::Sigmoid => sigmoid::backward(out, gy, gx),
+        Op::Relu => relu::backward(a, gy, gx),
+        Op::Softmax { n } => softmax::backward(out, gy, gx, n as usize),
+        Op::LogSoftmax { n } => log_softmax::backward(out, gy, gx, n as usize),
+        Op::Add => add::backward(gy, gx),
+        Op::Sub => sub::backward(k, gy, gx),
+        Op::Mul => mul::backward(k, a, b, gy, gx),
+        Op::Square => square::backward(a, gy, gx),
+        Op::Mean => mean::backward(gy, gx),
+        Op::MeanRows { n } => mean::backward_rows(gy, gx, n as usize),
+        Op::Bce => bce::backward(k, a, b, gy, gx),
+        Op::BceLogits => bce::backward_logits(k, a, b, gy, gx),
+        Op::CrossEntropyProb => cross_entropy::backward_prob(k, a, b, gy, gx),
+        Op::CrossEntropyLogits { n } => cross_entropy::backward_logits(k, a, b, gy, gx, n as usize),
+        Op::KlDiv => kl_div::backward(k, a, b, gy, gx),
+    }
+}

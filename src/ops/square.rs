@@ -1,0 +1,31 @@
+//! `Square`: `y = x²`, element-wise.
+//!
+//! Derivative: `∂x = 2 x ∂y`.
+//!
+//! Numerics: `x²` overflows for `|x| > 1.8e19` in `f32`; the tape saturates it.
+
+use crate::float::Float;
+
+/// `y = x²`.
+pub(crate) fn forward<T: Float>(x: &[T], y: &mut [T]) {
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi = xi * xi;
+    }
+}
+
+/// `∂x += 2 x ∂y`.
+pub(crate) fn backward<T: Float>(x: &[T], gy: &[T], gx: &mut [T]) {
+    for ((g, &xi), &gi) in gx.iter_mut().zip(x).zip(gy) {
+        *g += (xi + xi) * gi;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn squares() {
+        let mut y = [0.0f32; 2];
+        super::forward(&[-3.0, 0.5], &mut y);
+        assert_eq!(y, [9.0, 0.25]);
+    }
+}

@@ -1,0 +1,50 @@
+//! Plain stochastic gradient descent: `p ← p − lr ∂p`.
+
+use super::Optimizer;
+use crate::error::Error;
+use crate::float::Float;
+
+/// SGD without momentum; no state.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sgd<T> {
+    /// Learning rate.
+    pub lr: T,
+}
+
+impl<T: Float> Sgd<T> {
+    /// SGD with learning rate `lr`.
+    pub const fn new(lr: T) -> Self {
+        Sgd { lr }
+    }
+}
+
+impl<T: Float> Optimizer<T> for Sgd<T> {
+    const STATE_PER_PARAM: usize = 0;
+
+    fn step(&mut self, params: &mut [T], grads: &[T]) -> Result<(), Error> {
+        for (p, &g) in params.iter_mut().zip(grads) {
+            *p = (*p - self.lr * g).saturate();
+        }
+        Ok(())
+    }
+
+    fn lr(&self) -> T {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: T) {
+        self.lr = lr;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descends() {
+        let mut p = [1.0f64, -1.0];
+        Sgd::new(0.5).step(&mut p, &[2.0, -4.0]).unwrap();
+        assert_eq!(p, [0.0, 1.0]);
+    }
+}
