@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::float::Float;
 use crate::ops::{Op, ParamInfo};
 use crate::rng::Rng;
-use crate::shape::{NodeId, Shape, Var};
+use crate::shape::{NodeId, Param, Shape, Var};
 use crate::tape::{Listing, Node};
 
 /// How many scalars of each kind a graph holds; see [`Layout::arena_len`].
@@ -200,6 +200,41 @@ impl<'a, T: Float> Graph<'a, T> {
     /// The values of a node's valid rows after `forward`.
     pub fn value<const B: usize, S: Shape>(&self, x: Var<B, S>) -> &[T] {
         self.node_values(x.id)
+    }
+
+    /// The gradient of a node's valid rows after `backward` (empty unless a
+    /// parameter or an input made with [`Graph::input_with_grad`] lies upstream).
+    pub fn grad<const B: usize, S: Shape>(&self, x: Var<B, S>) -> &[T] {
+        let Some(n) = self.node(x.id).filter(|n| n.needs_grad) else {
+            return &[];
+        };
+        let start = n.offset as usize;
+        self.grads.get(start..start + n.len_for(self.rows)).unwrap_or(&[])
+    }
+
+    /// A parameter's values.
+    pub fn param_values<S: Shape>(&self, p: Param<S>) -> &[T] {
+        self.node_values(p.id)
+    }
+
+    /// A parameter's values, mutable.
+    pub fn param_values_mut<S: Shape>(&mut self, p: Param<S>) -> &mut [T] {
+        let range = self
+            .node(p.id)
+            .filter(|n| n.is_param())
+            .map(|n| n.range())
+            .unwrap_or(0..0);
+        self.params.get_mut(range).unwrap_or(&mut [])
+    }
+
+    /// A parameter's accumulated gradient.
+    pub fn param_grad<S: Shape>(&self, p: Param<S>) -> &[T] {
+        let range = self
+            .node(p.id)
+            .filter(|n| n.is_param())
+            .map(|n| n.range())
+            .unwrap_or(0..0);
+        self.param_grads.get(range).unwrap_or(&[])
     }
 
     pub(crate) fn node(&self, id: NodeId) -> Option<&Node> {

@@ -49,7 +49,9 @@ mod error;
 mod footprint;
 mod graph;
 mod init;
+mod io;
 mod layers;
+mod linreg;
 mod loss;
 mod ops;
 mod optim;
@@ -63,9 +65,11 @@ pub use float::{Dtype, Float};
 pub use footprint::Footprint;
 pub use graph::{Graph, Layout};
 pub use init::{Init, ParamKind};
+pub use io::{HEADER_MAX, JsonStr, MAX_RANK, SafeTensors, TensorView};
 pub use layers::{
     Conv1d, Describe, Flatten, Linear, LogSoftmax, MaxPool1d, Model, Module, ReLU, Sequential, Sigmoid, Softmax, Tanh,
 };
+pub use linreg::LinearRegression;
 pub use loss::{BceLoss, BceWithLogitsLoss, CrossEntropyLoss, CrossEntropyProbLoss, KlDivLoss, Loss, MseLoss};
 pub use ops::{Op, ParamInfo};
 pub use optim::{Adam, AdamConfig, Momentum, Optimizer, Sgd};

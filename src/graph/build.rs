@@ -69,6 +69,19 @@ impl<T: Float> Graph<'_, T> {
         self.push_op::<S>(Op::Input, [0; 3], B).map(Var::new)
     }
 
+    /// An input whose gradient `backward` computes (read it with
+    /// [`Graph::grad`]): for gradient checks, saliency maps or adversarial inputs.
+    ///
+    /// # Errors
+    /// As [`Graph::input`].
+    pub fn input_with_grad<const B: usize, S: Shape>(&mut self) -> Result<Var<B, S>, Error> {
+        let x = self.input::<B, S>()?;
+        if let Some(n) = self.tape.get_mut(x.id as usize) {
+            n.needs_grad = true;
+        }
+        Ok(x)
+    }
+
     /// A trainable tensor of the current layer (see [`Graph::set_layer`]).
     ///
     /// # Errors

@@ -1,0 +1,160 @@
+//! The one central-difference helper of the gradient checks, in f64.
+//!
+//! A leaf (an input made with `input_with_grad`, or a parameter) is checked
+//! element by element: the analytic gradient from `backward` must match
+//! `(L(v + h) − L(v − h)) / 2h` within a relative error of `REL_TOL`, with an
+//! absolute floor of `ABS_FLOOR` for gradients near zero.
+
+#![allow(dead_code)]
+
+use flambeau::{Graph, Layout, Node, Param, Rng, Scalar, Shape, Var};
+
+/// Largest accepted relative error.
+pub const REL_TOL: f64 = 1e-6;
+/// Absolute floor: central differences of an O(1) loss carry about
+/// `eps · |L| / h ≈ 1e-11` of rounding and `h² f‴ / 6 ≈ 1e-10` of truncation.
+pub const ABS_FLOOR: f64 = 1e-8;
+/// Finite-difference step.
+pub const H: f64 = 1e-5;
+
+/// A tensor whose values can be perturbed and whose gradient can be read.
+pub trait Leaf: Copy {
+    /// The values, mutable.
+    fn values<'s>(self, g: &'s mut Graph<'_, f64>) -> &'s mut [f64];
+    /// The analytic gradient after `backward`.
+    fn grad(self, g: &Graph<'_, f64>) -> Vec<f64>;
+}
+
+impl<const B: usize, S: Shape> Leaf for Var<B, S> {
+    fn values<'s>(self, g: &'s mut Graph<'_, f64>) -> &'s mut [f64] {
+        let n = g.rows() * S::SIZE;
+        &mut g.input_mut(self)[..n]
+    }
+    fn grad(self, g: &Graph<'_, f64>) -> Vec<f64> {
+        g.grad(self).to_vec()
+    }
+}
+
+impl<S: Shape> Leaf for Param<S> {
+    fn values<'s>(self, g: &'s mut Graph<'_, f64>) -> &'s mut [f64] {
+        g.param_values_mut(self)
+    }
+    fn grad(self, g: &Graph<'_, f64>) -> Vec<f64> {
+        g.param_grad(self).to_vec()
+    }
+}
+
+/// Buffers for a graph of up to `nodes` nodes and `arena` scalars.
+pub fn buffers(nodes: usize, arena: usize) -> (Vec<Node>, Vec<f64>) {
+    (vec![Node::EMPTY; nodes], vec![0.0; arena])
+}
+
+/// A training layout with room for `params` and `values` scalars.
+pub fn layout(params: usize, values: usize) -> Layout {
+    Layout {
+        params,
+        values,
+        grads: true,
+    }
+}
+
+fn loss_at(g: &mut Graph<'_, f64>, loss: Scalar) -> f64 {
+    g.forward();
+    g.scalar(loss).unwrap()
+}
+
+/// Checks every element of `leaf` (or `limit` of them, spread evenly).
+pub fn check<L: Leaf>(g: &mut Graph<'_, f64>, loss: Scalar, leaf: L, limit: usize, what: &str) {
+    let kinks = check_inner(g, loss, leaf, limit, what, false);
+    assert_eq!(kinks, 0);
+}
+
+/// As [`check`], for piecewise-smooth networks (ReLU, max pooling): where a
+/// kink lies within `h` of the point (the one-sided differences disagree),
+/// the analytic gradient must match the one-sided difference on the smooth
+/// side (to first order: relative 1e-3). At most a quarter of the checked
+/// elements may sit near a kink.
+pub fn check_piecewise<L: Leaf>(g: &mut Graph<'_, f64>, loss: Scalar, leaf: L, limit: usize, what: &str) {
+    let n = leaf.values(g).len();
+    let checked = n.div_ceil(n.div_ceil(limit.max(1)).max(1));
+    let kinks = check_inner(g, loss, leaf, limit, what, true);
+    assert!(kinks * 4 <= checked, "{what}: {kinks} of {checked} elements near a kink");
+}
+
+fn check_inner<L: Leaf>(g: &mut Graph<'_, f64>, loss: Scalar, leaf: L, limit: usize, what: &str, piecewise: bool) -> usize {
+    g.forward();
+    g.zero_grad();
+    g.backward(loss).unwrap();
+    let analytic = leaf.grad(g);
+    let n = leaf.values(g).len();
+    assert_eq!(analytic.len(), n, "{what}: gradient length");
+    let stride = n.div_ceil(limit.max(1)).max(1);
+    let mut kinks = 0;
+    for i in (0..n).step_by(stride) {
+        let v = leaf.values(g)[i];
+        leaf.values(g)[i] = v + H;
+        let up = loss_at(g, loss);
+        leaf.values(g)[i] = v - H;
+        let down = loss_at(g, loss);
+        leaf.values(g)[i] = v;
+        let numeric = (up - down) / (2.0 * H);
+        let a = analytic[i];
+        let err = (a - numeric).abs();
+        let bound = REL_TOL * a.abs().max(numeric.abs()) + ABS_FLOOR;
+        if err <= bound {
+            continue;
+        }
+        let at = loss_at(g, loss);
+        let (right, left) = ((up - at) / H, (at - down) / H);
+        let tol = 1e-3 * a.abs().max(right.abs()).max(left.abs()) + 1e-6;
+        let kink = (right - left).abs() > tol && ((a - right).abs() <= tol || (a - left).abs() <= tol);
+        assert!(
+            piecewise && kink,
+            "{what}[{i}]: analytic {a:e}, numeric {numeric:e} (one-sided {left:e} / {right:e}), error {err:e} > {bound:e}"
+        );
+        kinks += 1;
+    }
+    kinks
+}
+
+/// Fills `x` (its valid rows) with values from `data`, cycling.
+pub fn fill<L: Leaf>(g: &mut Graph<'_, f64>, x: L, data: &[f64]) {
+    for (v, d) in leaf_iter(x.values(g)).zip(data.iter().cycle()) {
+        *v = *d;
+    }
+}
+
+fn leaf_iter(xs: &mut [f64]) -> impl Iterator<Item = &mut f64> {
+    xs.iter_mut()
+}
+
+/// Uniform values in `[lo, hi)` from a seed.
+pub fn uniform(seed: u64, n: usize, lo: f64, hi: f64) -> Vec<f64> {
+    let mut r = Rng::new(seed);
+    (0..n).map(|_| r.uniform_in(lo, hi)).collect()
+}
+
+/// One parameter tensor of a graph, by its range in the parameter arena.
+#[derive(Clone, Copy)]
+pub struct ParamRange(pub usize, pub usize);
+
+impl Leaf for ParamRange {
+    fn values<'s>(self, g: &'s mut Graph<'_, f64>) -> &'s mut [f64] {
+        &mut g.params_mut()[self.0..self.1]
+    }
+    fn grad(self, g: &Graph<'_, f64>) -> Vec<f64> {
+        g.param_grads()[self.0..self.1].to_vec()
+    }
+}
+
+/// The ranges of every parameter tensor, in tape order.
+pub fn param_ranges(g: &Graph<'_, f64>) -> Vec<(String, ParamRange)> {
+    let mut start = 0;
+    g.param_tensors()
+        .map(|(_, info, values)| {
+            let r = ParamRange(start, start + values.len());
+            start += values.len();
+            (format!("{}.{}", info.layer, info.kind.suffix()), r)
+        })
+        .collect()
+}
