@@ -131,6 +131,11 @@ pub enum SafetensorsError {
         /// Layer index.
         layer: usize,
     },
+    /// A tensor read in place has another dtype than the graph's float type.
+    DtypeMismatch {
+        /// Layer index.
+        layer: usize,
+    },
 }
 
 impl From<SafetensorsError> for Error {
@@ -200,6 +205,9 @@ impl fmt::Display for SafetensorsError {
             }
             SafetensorsError::NonFinite { layer } => {
                 write!(f, "layer {layer}: the data holds NaN or infinity")
+            }
+            SafetensorsError::DtypeMismatch { layer } => {
+                write!(f, "layer {layer}: the dtype differs from the graph's float type")
             }
         }
     }

@@ -66,3 +66,23 @@ impl<M: Model, L: Loss<M::Output>, const B: usize> Footprint<M, L, B> {
         (Self::ARENA + Self::optimizer_state(per_param)) * scalar_size + Self::NODES * core::mem::size_of::<Node>()
     }
 }
+
+/// Compile-time sizes of a model `M` run for inference only at batch size `B`.
+///
+/// - `VALUES = B · (In + M::ACTIVATIONS)`, `NODES = 1 + M::NODES`,
+/// - `ARENA = PARAMS + VALUES` with the parameters in RAM, or
+///   `FLASH_ARENA = VALUES` with the parameters read in place from flash.
+pub struct InferenceFootprint<M, const B: usize>(PhantomData<M>);
+
+impl<M: Model, const B: usize> InferenceFootprint<M, B> {
+    /// Parameter scalars.
+    pub const PARAMS: usize = M::PARAMS;
+    /// Activation scalars (input batch and op outputs).
+    pub const VALUES: usize = B * (<M::Input as Shape>::SIZE + M::ACTIVATIONS);
+    /// Tape nodes.
+    pub const NODES: usize = 1 + M::NODES;
+    /// Arena scalars with the parameters in RAM.
+    pub const ARENA: usize = Self::PARAMS + Self::VALUES;
+    /// Arena scalars with the parameters left in flash.
+    pub const FLASH_ARENA: usize = Self::VALUES;
+}

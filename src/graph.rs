@@ -11,6 +11,7 @@ mod run;
 
 use crate::error::Error;
 use crate::float::Float;
+use crate::io::SafeTensors;
 use crate::ops::{Op, ParamInfo};
 use crate::rng::Rng;
 use crate::shape::{NodeId, Param, Shape, Var};
@@ -40,6 +41,8 @@ pub struct Graph<'a, T: Float> {
     nodes: usize,
     params: &'a mut [T],
     param_grads: &'a mut [T],
+    /// Parameters left in a safetensors buffer (flash), when not in `params`.
+    weights: Option<SafeTensors<'a>>,
     params_used: usize,
     values: &'a mut [T],
     grads: &'a mut [T],
@@ -72,6 +75,7 @@ impl<'a, T: Float> Graph<'a, T> {
             nodes: 0,
             params,
             param_grads,
+            weights: None,
             params_used: 0,
             values,
             grads,
@@ -80,6 +84,32 @@ impl<'a, T: Float> Graph<'a, T> {
             rows: 0,
             layer: 0,
         })
+    }
+
+    /// An inference-only graph whose parameters stay in a safetensors buffer
+    /// (e.g. `include_bytes!` in flash) and are read in place, never copied;
+    /// `arena` holds only the `values` activation scalars. Each parameter is
+    /// looked up by name when recorded and must have `T`'s dtype.
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] when `arena` is shorter than `values`.
+    pub fn with_weights(
+        tape: &'a mut [Node],
+        arena: &'a mut [T],
+        values: usize,
+        weights: SafeTensors<'a>,
+    ) -> Result<Self, Error> {
+        let mut g = Graph::new(
+            tape,
+            arena,
+            Layout {
+                params: 0,
+                values,
+                grads: false,
+            },
+        )?;
+        g.weights = Some(weights);
+        Ok(g)
     }
 
     /// The recorded nodes.

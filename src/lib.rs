@@ -53,6 +53,7 @@ mod io;
 mod layers;
 mod linreg;
 mod loss;
+mod network;
 mod ops;
 mod optim;
 mod rng;
@@ -62,7 +63,7 @@ mod trainer;
 
 pub use error::{Error, SafetensorsError};
 pub use float::{Dtype, Float};
-pub use footprint::Footprint;
+pub use footprint::{Footprint, InferenceFootprint};
 pub use graph::{Graph, Layout};
 pub use init::{Init, ParamKind};
 pub use io::{HEADER_MAX, JsonStr, MAX_RANK, SafeTensors, TensorView};
@@ -71,6 +72,7 @@ pub use layers::{
 };
 pub use linreg::LinearRegression;
 pub use loss::{BceLoss, BceWithLogitsLoss, CrossEntropyLoss, CrossEntropyProbLoss, KlDivLoss, Loss, MseLoss};
+pub use network::{Network, argmax};
 pub use ops::{Op, ParamInfo};
 pub use optim::{Adam, AdamConfig, Momentum, Optimizer, Sgd};
 pub use rng::Rng;

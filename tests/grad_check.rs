@@ -293,7 +293,13 @@ mod networks {
 
     /// Builds `model` with `loss` at batch `B`, feeds random inputs and
     /// targets, and checks every parameter tensor.
-    fn network<M: Model, L: Loss<M::Output>, const B: usize>(model: M, loss: L, one_hot: bool, piecewise: bool, seed: u64) {
+    fn network<M: Model, L: Loss<M::Output>, const B: usize>(
+        model: M,
+        loss: L,
+        one_hot: bool,
+        piecewise: bool,
+        seed: u64,
+    ) {
         let mut tape = vec![Node::EMPTY; Footprint::<M, L, B>::NODES];
         let mut arena = vec![0.0f64; Footprint::<M, L, B>::ARENA];
         let mut net = Trainer::<f64, M, L, B>::new(model, loss, &mut tape, &mut arena).unwrap();

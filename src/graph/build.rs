@@ -2,9 +2,10 @@
 //! one node each onto the tape.
 
 use super::Graph;
-use crate::error::Error;
+use crate::error::{Error, SafetensorsError};
 use crate::float::Float;
 use crate::init::{Init, ParamKind};
+use crate::io::weights::{check_tensor, find};
 use crate::ops::{Conv1dDims, Op, ParamInfo, Pool1dDims};
 use crate::shape::{NodeId, Param, Rank0, Rank1, Rank2, Rank3, Scalar, Shape, Var};
 use crate::tape::Node;
@@ -31,6 +32,23 @@ impl<T: Float> Graph<'_, T> {
                     tensor: b,
                 });
             }
+        }
+        if let (Op::Param(info), Some(weights)) = (node.op, self.weights) {
+            // A parameter left in flash: its offset is its byte offset there.
+            let view = find(&weights, &info)?;
+            check_tensor(&node, &info, view)?;
+            if view.dtype != T::DTYPE {
+                return Err(Error::Safetensors(SafetensorsError::DtypeMismatch {
+                    layer: info.layer as usize,
+                }));
+            }
+            node.offset = view.start as u32;
+            node.needs_grad = false;
+            if let Some(slot) = self.tape.get_mut(id) {
+                *slot = node;
+            }
+            self.nodes += 1;
+            return Ok(id as NodeId);
         }
         let inputs = &node.inputs[..node.op.arity()];
         node.needs_grad = node.is_param() || inputs.iter().any(|&i| self.node(i).is_some_and(|n| n.needs_grad));

@@ -6,7 +6,7 @@
 use super::Graph;
 use crate::error::Error;
 use crate::float::{Float, saturate_all};
-use crate::ops;
+use crate::ops::{self, Src};
 use crate::shape::Scalar;
 use crate::tape::Node;
 
@@ -15,6 +15,23 @@ fn view<'v, T>(n: &Node, params: &'v [T], values: &'v [T], rows: usize) -> &'v [
     let store = if n.is_param() { params } else { values };
     let start = n.offset as usize;
     store.get(start..start + n.len_for(rows)).unwrap_or(&[])
+}
+
+/// As [`view`], reading parameters from a safetensors data section when the graph has one.
+fn source<'v, T: Float>(
+    n: &Node,
+    params: &'v [T],
+    flash: Option<&'v [u8]>,
+    values: &'v [T],
+    rows: usize,
+) -> Src<'v, T> {
+    match flash {
+        Some(bytes) if n.is_param() => {
+            let (start, size) = (n.offset as usize, T::DTYPE.size());
+            Src::Bytes(bytes.get(start..start + n.len() * size).unwrap_or(&[]))
+        }
+        _ => Src::Vals(view(n, params, values, rows)),
+    }
 }
 
 impl<T: Float> Graph<'_, T> {
@@ -29,20 +46,22 @@ impl<T: Float> Graph<'_, T> {
             tape,
             nodes,
             params,
+            weights,
             values,
             rows,
             ..
         } = self;
-        let (rows, params) = (*rows, &**params);
+        let (rows, params, flash) = (*rows, &**params, weights.map(|w| w.data()));
         let tape = tape.get(..*nodes).unwrap_or(&[]);
         for node in tape.iter().take(end).skip(start) {
             if node.op.arity() == 0 {
                 continue;
             }
             let (before, after) = values.split_at_mut((node.offset as usize).min(values.len()));
-            let ins = node
-                .inputs
-                .map(|i| tape.get(i as usize).map_or(&[][..], |n| view(n, params, before, rows)));
+            let ins = node.inputs.map(|i| {
+                let n = tape.get(i as usize);
+                n.map_or(Src::Vals(&[]), |n| source(n, params, flash, before, rows))
+            });
             let Some(out) = after.get_mut(..node.len_for(rows)) else {
                 continue;
             };

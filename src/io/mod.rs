@@ -2,7 +2,7 @@
 
 mod json;
 mod safetensors;
-mod weights;
+pub(crate) mod weights;
 
 pub use json::JsonStr;
 pub use safetensors::{HEADER_MAX, MAX_RANK, SafeTensors, TensorView};

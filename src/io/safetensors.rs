@@ -35,6 +35,8 @@ pub struct TensorView<'a> {
     rank: usize,
     /// Raw little-endian data.
     pub data: &'a [u8],
+    /// Offset of `data` in the buffer's data section.
+    pub(crate) start: usize,
 }
 
 impl<'a> TensorView<'a> {
@@ -104,6 +106,11 @@ impl<'a> SafeTensors<'a> {
             return Err(SafetensorsError::BadOffsets { tensor: st.tensors });
         }
         Ok(st)
+    }
+
+    /// The data section (every tensor's bytes).
+    pub fn data(&self) -> &'a [u8] {
+        self.data
     }
 
     /// Number of tensors.
@@ -202,6 +209,7 @@ impl<'a> SafeTensors<'a> {
                 shape,
                 rank,
                 data,
+                start: a as usize,
             }),
             _ => Err(SafetensorsError::BadOffsets { tensor }),
         }

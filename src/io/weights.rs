@@ -136,14 +136,14 @@ fn write_dims(sink: &mut Sink<'_>, node: &Node) -> fmt::Result {
     Ok(())
 }
 
-fn find<'a>(st: &SafeTensors<'a>, info: &ParamInfo) -> Result<TensorView<'a>, SafetensorsError> {
+pub(crate) fn find<'a>(st: &SafeTensors<'a>, info: &ParamInfo) -> Result<TensorView<'a>, SafetensorsError> {
     st.get(&name_of(info)).ok_or(SafetensorsError::Missing {
         layer: info.layer as usize,
         weight: info.kind == crate::init::ParamKind::Weight,
     })
 }
 
-fn check_tensor(node: &Node, info: &ParamInfo, view: TensorView<'_>) -> Result<(), SafetensorsError> {
+pub(crate) fn check_tensor(node: &Node, info: &ParamInfo, view: TensorView<'_>) -> Result<(), SafetensorsError> {
     let layer = info.layer as usize;
     let dims = node.dims.iter().take(node.rank as usize).map(|&d| d as usize);
     if view.len() != node.len() || !view.shape().iter().copied().eq(dims) {

@@ -8,6 +8,7 @@
 //!
 //! Numerics: as [`linear`](super::linear): the tape saturates the sums.
 
+use super::Src;
 use crate::float::Float;
 
 /// Sizes of a 1-D convolution.
@@ -34,13 +35,16 @@ impl Conv1dDims {
 }
 
 /// Forward over every sample of the batch.
-pub(crate) fn forward<T: Float>(d: &Conv1dDims, x: &[T], w: &[T], b: &[T], y: &mut [T]) {
+pub(crate) fn forward<T: Float>(d: &Conv1dDims, x: &[T], w: Src<'_, T>, b: Src<'_, T>, y: &mut [T]) {
     let [c_in, c_out, k, s, l_in, l_out] = d.sizes();
     for (xs, ys) in x.chunks_exact(c_in * l_in).zip(y.chunks_exact_mut(c_out * l_out)) {
-        for ((yo, wo), &bo) in ys.chunks_exact_mut(l_out).zip(w.chunks_exact(c_in * k)).zip(b) {
-            yo.fill(bo);
-            for (xc, wc) in xs.chunks_exact(l_in).zip(wo.chunks_exact(k)) {
-                for (j, &wj) in wc.iter().enumerate() {
+        for (o, yo) in ys.chunks_exact_mut(l_out).enumerate() {
+            yo.fill(b.get(o));
+            let wo = w.row(o, c_in * k);
+            for (c, xc) in xs.chunks_exact(l_in).enumerate() {
+                let wc = wo.row(c, k);
+                for j in 0..k {
+                    let wj = wc.get(j);
                     // y[l] += w[j] x[l·s + j]
                     for (yl, &xv) in yo.iter_mut().zip(xc.iter().skip(j).step_by(s)) {
                         *yl += wj * xv;
@@ -108,7 +112,7 @@ mod tests {
         };
         let w = [1.0, -1.0, 0.5, 0.5];
         let mut y = [0.0f64; 4];
-        forward(&d, &[1.0, 2.0, 3.0], &w, &[0.0, 1.0], &mut y);
+        forward(&d, &[1.0, 2.0, 3.0], Src::Vals(&w), Src::Vals(&[0.0, 1.0]), &mut y);
         assert_eq!(y, [-1.0, -1.0, 2.5, 3.5]);
     }
 
@@ -123,7 +127,13 @@ mod tests {
             l_out: 3,
         };
         let mut y = [0.0f64; 3];
-        forward(&d, &[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0], &[0.0], &mut y);
+        forward(
+            &d,
+            &[1.0, 2.0, 3.0, 4.0, 5.0],
+            Src::Vals(&[2.0]),
+            Src::Vals(&[0.0]),
+            &mut y,
+        );
         assert_eq!(y, [2.0, 6.0, 10.0]);
     }
 }

@@ -5,7 +5,7 @@ use crate::float::Float;
 
 /// Lanes of independent partial sums in [`dot`] (lets the compiler use SIMD
 /// without reassociating a single running sum).
-const LANES: usize = 8;
+pub(crate) const LANES: usize = 8;
 
 /// `Σ a[i] b[i]` over the shorter of the two slices.
 #[inline]
@@ -22,6 +22,13 @@ pub(crate) fn dot<T: Float>(a: &[T], b: &[T]) -> T {
     for (&p, &q) in ra.iter().zip(rb) {
         tail += p * q;
     }
+    reduce_lanes(acc, tail)
+}
+
+/// The fixed summation order of [`dot`]'s lanes (shared by every dot
+/// product, so weights read from bytes give bit-identical results).
+#[inline]
+pub(crate) fn reduce_lanes<T: Float>(acc: [T; LANES], tail: T) -> T {
     let [s0, s1, s2, s3, s4, s5, s6, s7] = acc;
     ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)) + tail
 }

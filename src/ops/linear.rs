@@ -5,14 +5,23 @@
 //! Numerics: a product of saturated values can overflow; the tape saturates
 //! the result (an `∞ − ∞` sum becomes 0, see [`crate::float`]).
 
+use super::Src;
 use super::kernel::{axpy, dot};
 use crate::float::Float;
 
 /// `y[r][o] = b[o] + Σ_i x[r][i] w[o][i]` for every row `r`.
-pub(crate) fn forward<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: usize) {
+pub(crate) fn forward<T: Float>(x: &[T], w: Src<'_, T>, b: Src<'_, T>, y: &mut [T], inp: usize, out: usize) {
+    if let (Src::Vals(w), Src::Vals(b)) = (w, b) {
+        for (xr, yr) in x.chunks_exact(inp).zip(y.chunks_exact_mut(out)) {
+            for ((yo, wo), &bo) in yr.iter_mut().zip(w.chunks_exact(inp)).zip(b) {
+                *yo = bo + dot(xr, wo);
+            }
+        }
+        return;
+    }
     for (xr, yr) in x.chunks_exact(inp).zip(y.chunks_exact_mut(out)) {
-        for ((yo, wo), &bo) in yr.iter_mut().zip(w.chunks_exact(inp)).zip(b) {
-            *yo = bo + dot(xr, wo);
+        for (o, yo) in yr.iter_mut().enumerate() {
+            *yo = b.get(o) + w.row(o, inp).dot(xr);
         }
     }
 }
@@ -51,7 +60,17 @@ mod tests {
         // x = [1, 2], W = [[1, 0], [0.5, -1], [2, 2]], b = [0, 1, -1]
         let w = [1.0, 0.0, 0.5, -1.0, 2.0, 2.0];
         let mut y = [0.0f64; 3];
-        forward(&[1.0, 2.0], &w, &[0.0, 1.0, -1.0], &mut y, 2, 3);
+        forward(&[1.0, 2.0], Src::Vals(&w), Src::Vals(&[0.0, 1.0, -1.0]), &mut y, 2, 3);
+        assert_eq!(y, [1.0, -0.5, 5.0]);
+        let mut wb = [0u8; 48];
+        wb.chunks_exact_mut(8)
+            .zip(w)
+            .for_each(|(c, v)| c.copy_from_slice(&f64::to_le_bytes(v)));
+        let mut bb = [0u8; 24];
+        bb.chunks_exact_mut(8)
+            .zip([0.0f64, 1.0, -1.0])
+            .for_each(|(c, v)| c.copy_from_slice(&v.to_le_bytes()));
+        forward(&[1.0, 2.0], Src::Bytes(&wb), Src::Bytes(&bb), &mut y, 2, 3);
         assert_eq!(y, [1.0, -0.5, 5.0]);
     }
 

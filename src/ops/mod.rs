@@ -21,6 +21,7 @@ pub(crate) mod relu;
 pub(crate) mod sigmoid;
 pub(crate) mod softmax;
 pub(crate) mod square;
+pub(crate) mod src;
 pub(crate) mod sub;
 pub(crate) mod tanh;
 
@@ -30,6 +31,7 @@ use core::fmt;
 
 pub(crate) use conv1d::Conv1dDims;
 pub(crate) use max_pool1d::Pool1dDims;
+pub(crate) use src::Src;
 
 /// Where a parameter comes from and how it is initialised and named.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,12 +165,13 @@ impl fmt::Display for Op {
 }
 
 /// Runs an op forward: `out` receives the result computed from `ins`.
-pub(crate) fn forward<T: Float>(op: &Op, ins: [&[T]; 3], out: &mut [T]) {
-    let [a, b, c] = ins;
+pub(crate) fn forward<T: Float>(op: &Op, ins: [Src<'_, T>; 3], out: &mut [T]) {
+    let [sa, sb, sc] = ins;
+    let (a, b) = (sa.vals(), sb.vals());
     match *op {
         Op::Input | Op::Param(_) => {}
-        Op::Linear { inp, out: n_out } => linear::forward(a, b, c, out, inp as usize, n_out as usize),
-        Op::Conv1d(d) => conv1d::forward(&d, a, b, c, out),
+        Op::Linear { inp, out: n_out } => linear::forward(a, sb, sc, out, inp as usize, n_out as usize),
+        Op::Conv1d(d) => conv1d::forward(&d, a, sb, sc, out),
         Op::MaxPool1d(d) => max_pool1d::forward(&d, a, out),
         Op::Tanh => tanh::forward(a, out),
         Op::Sigmoid => sigmoid::forward(a, out),

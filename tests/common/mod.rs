@@ -78,10 +78,20 @@ pub fn check_piecewise<L: Leaf>(g: &mut Graph<'_, f64>, loss: Scalar, leaf: L, l
     let n = leaf.values(g).len();
     let checked = n.div_ceil(n.div_ceil(limit.max(1)).max(1));
     let kinks = check_inner(g, loss, leaf, limit, what, true);
-    assert!(kinks * 4 <= checked, "{what}: {kinks} of {checked} elements near a kink");
+    assert!(
+        kinks * 4 <= checked,
+        "{what}: {kinks} of {checked} elements near a kink"
+    );
 }
 
-fn check_inner<L: Leaf>(g: &mut Graph<'_, f64>, loss: Scalar, leaf: L, limit: usize, what: &str, piecewise: bool) -> usize {
+fn check_inner<L: Leaf>(
+    g: &mut Graph<'_, f64>,
+    loss: Scalar,
+    leaf: L,
+    limit: usize,
+    what: &str,
+    piecewise: bool,
+) -> usize {
     g.forward();
     g.zero_grad();
     g.backward(loss).unwrap();

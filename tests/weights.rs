@@ -1,0 +1,177 @@
+//! Weight files: round trips, PyTorch-compatible names and layouts checked
+//! with the reference `safetensors` implementation, corrupted buffers
+//! rejected, and inference with the weights read in place (as from flash).
+
+use flambeau::{
+    CrossEntropyLoss, Error, Footprint, InferenceFootprint, Linear, Network, Node, Rng, SafeTensors, SafetensorsError,
+    Sequential, Sgd, Tanh, Trainer,
+};
+
+type Mlp = Sequential<(Linear<16, 8>, Tanh, Linear<8, 4>)>;
+type Fp = Footprint<Mlp, CrossEntropyLoss, 4>;
+const MLP: Mlp = Sequential((Linear::new(), Tanh, Linear::new()));
+
+fn batch(seed: u64) -> (Vec<f32>, Vec<f32>) {
+    let mut r = Rng::new(seed);
+    let x = (0..4 * 16).map(|_| r.uniform() as f32).collect();
+    let t = (0..16).map(|i| if i % 4 == i / 4 { 1.0 } else { 0.0 }).collect();
+    (x, t)
+}
+
+/// Trains a few steps from `seed` and returns the saved weights.
+fn trained_weights(seed: u64) -> Vec<u8> {
+    let (mut tape, mut arena) = (vec![Node::EMPTY; Fp::NODES], vec![0.0f32; Fp::ARENA]);
+    let mut net = Trainer::<f32, Mlp, CrossEntropyLoss, 4>::new(MLP, CrossEntropyLoss, &mut tape, &mut arena).unwrap();
+    net.init(&mut Rng::new(seed));
+    let (x, t) = batch(seed);
+    net.set_batch(&x, &t).unwrap();
+    for _ in 0..5 {
+        net.step(&mut Sgd::new(0.1)).unwrap();
+    }
+    let mut buf = vec![0u8; net.graph().safetensors_len()];
+    assert_eq!(net.graph().save_safetensors(&mut buf).unwrap(), buf.len());
+    buf
+}
+
+#[test]
+fn round_trip_restores_every_parameter() {
+    let buf = trained_weights(1);
+    let (mut tape, mut arena) = (vec![Node::EMPTY; Fp::NODES], vec![0.0f32; Fp::ARENA]);
+    let mut net = Trainer::<f32, Mlp, CrossEntropyLoss, 4>::new(MLP, CrossEntropyLoss, &mut tape, &mut arena).unwrap();
+    net.graph_mut().load_safetensors(&buf).unwrap();
+    let mut again = vec![0u8; buf.len()];
+    net.graph().save_safetensors(&mut again).unwrap();
+    assert_eq!(buf, again);
+    assert!(net.graph().params().iter().any(|&p| p != 0.0));
+}
+
+#[test]
+fn names_shapes_and_values_match_the_reference_reader() {
+    let buf = trained_weights(2);
+    let st = safetensors::SafeTensors::deserialize(&buf).unwrap();
+    let mut names: Vec<String> = st.names().into_iter().map(String::from).collect();
+    names.sort();
+    assert_eq!(names, ["0.bias", "0.weight", "2.bias", "2.weight"]);
+    let w = st.tensor("0.weight").unwrap();
+    assert_eq!(w.shape(), &[8, 16]);
+    assert_eq!(w.dtype(), safetensors::Dtype::F32);
+    assert_eq!(st.tensor("2.bias").unwrap().shape(), &[4]);
+    let ours = SafeTensors::parse(&buf).unwrap();
+    assert_eq!(ours.get("0.weight").unwrap().data, w.data());
+    assert_eq!(buf[8..].len() % 8, (buf.len() - 8) % 8);
+    let header_len = u64::from_le_bytes(buf[..8].try_into().unwrap());
+    assert_eq!(header_len % 8, 0, "data must start 8-byte aligned");
+}
+
+#[test]
+fn reads_a_file_written_by_the_reference_writer() {
+    let buf = trained_weights(3);
+    let st = safetensors::SafeTensors::deserialize(&buf).unwrap();
+    let tensors: Vec<(String, safetensors::tensor::TensorView<'_>)> =
+        st.tensors().into_iter().map(|(n, v)| (n.to_string(), v)).collect();
+    let theirs = safetensors::serialize(tensors, None).unwrap();
+    let (mut tape, mut arena) = (vec![Node::EMPTY; Fp::NODES], vec![0.0f32; Fp::ARENA]);
+    let mut net = Trainer::<f32, Mlp, CrossEntropyLoss, 4>::new(MLP, CrossEntropyLoss, &mut tape, &mut arena).unwrap();
+    net.graph_mut().load_safetensors(&theirs).unwrap();
+    let mut ours = vec![0u8; buf.len()];
+    net.graph().save_safetensors(&mut ours).unwrap();
+    assert_eq!(ours, buf);
+}
+
+fn load(buf: &[u8]) -> Result<(), Error> {
+    let (mut tape, mut arena) = (vec![Node::EMPTY; Fp::NODES], vec![0.0f32; Fp::ARENA]);
+    let mut net = Trainer::<f32, Mlp, CrossEntropyLoss, 4>::new(MLP, CrossEntropyLoss, &mut tape, &mut arena).unwrap();
+    let before = net.graph().params().to_vec();
+    let result = net.graph_mut().load_safetensors(buf);
+    if result.is_err() {
+        assert_eq!(net.graph().params(), &before[..], "a failed load changed parameters");
+    }
+    result
+}
+
+#[test]
+fn corrupted_buffers_are_rejected() {
+    let buf = trained_weights(4);
+    for n in 0..buf.len() {
+        assert!(load(&buf[..n]).is_err(), "accepted a buffer truncated to {n} bytes");
+    }
+    let mut longer = buf.clone();
+    longer.push(0);
+    assert!(load(&longer).is_err(), "accepted a trailing byte");
+    let mut huge = buf.clone();
+    huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+    assert!(matches!(
+        load(&huge),
+        Err(Error::Safetensors(SafetensorsError::HeaderTooLarge { .. }))
+    ));
+    // Every single-byte corruption of the header is either rejected or harmless.
+    let header_end = 8 + u64::from_le_bytes(buf[..8].try_into().unwrap()) as usize;
+    for i in 8..header_end {
+        let mut bad = buf.clone();
+        bad[i] ^= 0x55;
+        let _ = load(&bad);
+    }
+}
+
+#[test]
+fn wrong_names_shapes_and_values_are_named() {
+    let buf = trained_weights(5);
+    let mut renamed = buf.clone();
+    let at = renamed.windows(8).position(|w| w == b"2.weight").unwrap();
+    renamed[at] = b'3';
+    assert_eq!(
+        load(&renamed),
+        Err(Error::Safetensors(SafetensorsError::Missing { layer: 2, weight: true }))
+    );
+    // A model with another layer width finds the shape wrong.
+    type Wide = Sequential<(Linear<16, 9>, Tanh, Linear<9, 4>)>;
+    type WideFp = Footprint<Wide, CrossEntropyLoss, 4>;
+    let (mut tape, mut arena) = (vec![Node::EMPTY; WideFp::NODES], vec![0.0f32; WideFp::ARENA]);
+    let wide = Sequential((Linear::new(), Tanh, Linear::new()));
+    let mut net =
+        Trainer::<f32, Wide, CrossEntropyLoss, 4>::new(wide, CrossEntropyLoss, &mut tape, &mut arena).unwrap();
+    let err = net.graph_mut().load_safetensors(&buf).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Safetensors(SafetensorsError::ShapeMismatch { layer: 0, .. })
+        ),
+        "{err}"
+    );
+    // NaN in the data.
+    let mut nan = buf.clone();
+    let n = nan.len();
+    nan[n - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
+    assert_eq!(
+        load(&nan),
+        Err(Error::Safetensors(SafetensorsError::NonFinite { layer: 2 }))
+    );
+}
+
+#[test]
+fn weights_read_in_place_give_bit_identical_outputs() {
+    let buf = trained_weights(6);
+    let (x, _) = batch(6);
+    type Ifp = InferenceFootprint<Mlp, 4>;
+    let (mut tape, mut arena) = (vec![Node::EMPTY; Ifp::NODES], vec![0.0f32; Ifp::ARENA]);
+    let mut ram = Network::<f32, Mlp, 4>::new(&MLP, &mut tape, &mut arena).unwrap();
+    ram.graph_mut().load_safetensors(&buf).unwrap();
+    let expected = ram.predict(&x).unwrap().to_vec();
+    let (mut tape2, mut small) = (vec![Node::EMPTY; Ifp::NODES], vec![0.0f32; Ifp::FLASH_ARENA]);
+    let mut flash = Network::<f32, Mlp, 4>::from_safetensors(&MLP, &mut tape2, &mut small, &buf).unwrap();
+    let got = flash.predict(&x).unwrap();
+    assert_eq!(
+        got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
+    let mut classes = [0usize; 4];
+    flash.classify(&x, &mut classes).unwrap();
+    assert!(classes.iter().all(|&c| c < 4));
+    // An f64 network cannot read f32 bytes in place.
+    let (mut tape3, mut arena3) = (vec![Node::EMPTY; Ifp::NODES], vec![0.0f64; Ifp::FLASH_ARENA]);
+    let err = Network::<f64, Mlp, 4>::from_safetensors(&MLP, &mut tape3, &mut arena3, &buf).err();
+    assert!(matches!(
+        err,
+        Some(Error::Safetensors(SafetensorsError::DtypeMismatch { layer: 0 }))
+    ));
+}
