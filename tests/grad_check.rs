@@ -352,3 +352,98 @@ mod networks {
         }
     }
 }
+
+/// Layers through `Module::build` and losses through `Loss::build`: the same
+/// checks, on the code paths users take.
+mod layers_and_losses {
+    use super::common::{buffers, check, check_piecewise, fill, layout, param_ranges, uniform};
+    use flambeau::{
+        BceLoss, BceWithLogitsLoss, Conv1d, CrossEntropyLoss, CrossEntropyProbLoss, Flatten, Graph, KlDivLoss, Linear,
+        LogSoftmax, Loss, MaxPool1d, Module, MseLoss, Rank1, Rank2, ReLU, Rng, Sequential, Shape, Sigmoid, Softmax,
+        Tanh,
+    };
+    use proptest::prelude::*;
+
+    /// Builds `m` on an input with gradient, probes its output, and checks
+    /// the input and every parameter tensor.
+    fn layer<In: Shape, M: Module<In>, const B: usize>(m: M, lo: f64, hi: f64, piecewise: bool, seed: u64) {
+        let (mut tape, mut arena) = buffers(64, 2 * (M::PARAMS + 4 * B * (In::SIZE + M::ACTIVATIONS) + 8));
+        let lay = layout(M::PARAMS, 4 * B * (In::SIZE + M::ACTIVATIONS) + 8);
+        let mut g = Graph::new(&mut tape, &mut arena, lay).unwrap();
+        let x = g.input_with_grad::<B, In>().unwrap();
+        let y = m.build(&mut g, x).unwrap();
+        let loss = super::probe(&mut g, y, seed);
+        g.init_params(&mut Rng::new(seed));
+        g.set_rows(super::rows_of::<B>(seed)).unwrap();
+        let mut xs = uniform(seed, B * In::SIZE, lo, hi);
+        if piecewise {
+            // distinct values, so max-pooling windows hold no near-ties
+            xs.iter_mut().enumerate().for_each(|(i, v)| *v += i as f64 * 1e-3);
+        }
+        fill(&mut g, x, &xs);
+        let run = if piecewise {
+            check_piecewise::<flambeau::Var<B, In>>
+        } else {
+            check::<flambeau::Var<B, In>>
+        };
+        run(&mut g, loss, x, usize::MAX, "x");
+        for (name, range) in param_ranges(&g) {
+            if piecewise {
+                check_piecewise(&mut g, loss, range, usize::MAX, &name);
+            } else {
+                check(&mut g, loss, range, usize::MAX, &name);
+            }
+        }
+    }
+
+    fn loss<L: Loss<Rank1<N>>, const B: usize, const N: usize>(l: L, y: (f64, f64), t: (f64, f64), seed: u64) {
+        let (mut tape, mut arena) = buffers(8, 2 * (6 * B * N + 8));
+        let mut g = Graph::new(&mut tape, &mut arena, layout(0, 6 * B * N + 8)).unwrap();
+        let yv = g.input_with_grad::<B, Rank1<N>>().unwrap();
+        let tv = g.input_with_grad::<B, Rank1<N>>().unwrap();
+        let s = l.build(&mut g, yv, tv).unwrap();
+        g.set_rows(super::rows_of::<B>(seed)).unwrap();
+        fill(&mut g, yv, &uniform(seed, B * N, y.0, y.1));
+        fill(&mut g, tv, &uniform(seed + 1, B * N, t.0, t.1));
+        check(&mut g, s, yv, usize::MAX, "output");
+        check(&mut g, s, tv, usize::MAX, "target");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(super::CASES))]
+
+        #[test]
+        fn linear_layer_grad(seed in any::<u64>()) {
+            layer::<Rank1<7>, Linear<7, 5>, 3>(Linear::new(), -2.0, 2.0, false, seed);
+        }
+
+        #[test]
+        fn conv_pool_flatten_layers_grad(seed in any::<u64>()) {
+            layer::<Rank2<2, 11>, Conv1d<2, 3, 3, 11, 9>, 2>(Conv1d::new(), -2.0, 2.0, false, seed);
+            layer::<Rank2<2, 11>, Conv1d<2, 3, 3, 11, 5, 2>, 2>(Conv1d::new(), -2.0, 2.0, false, seed);
+            layer::<Rank2<3, 8>, MaxPool1d<2, 2, 4>, 2>(MaxPool1d, -2.0, 2.0, true, seed);
+            let cnn = Sequential::new((Conv1d::<1, 4, 3, 16, 14>::new(), MaxPool1d::<2, 2, 7>, Flatten::<28>, Linear::<28, 3>::new()));
+            layer::<Rank2<1, 16>, _, 2>(cnn, -2.0, 2.0, true, seed);
+        }
+
+        #[test]
+        fn activation_layers_grad(seed in any::<u64>()) {
+            let smooth = Sequential::new((Linear::<6, 5>::new(), Tanh, Linear::<5, 5>::new(), Sigmoid, Linear::<5, 4>::new(), Softmax));
+            layer::<Rank1<6>, _, 3>(smooth, -2.0, 2.0, false, seed);
+            let logs = Sequential::new((Linear::<6, 4>::new(), LogSoftmax));
+            layer::<Rank1<6>, _, 3>(logs, -2.0, 2.0, false, seed);
+            let relu = Sequential::new((Linear::<6, 8>::new(), ReLU, Linear::<8, 2>::new()));
+            layer::<Rank1<6>, _, 3>(relu, -2.0, 2.0, true, seed);
+        }
+
+        #[test]
+        fn loss_grads(seed in any::<u64>()) {
+            loss::<MseLoss, 3, 4>(MseLoss, (-2.0, 2.0), (-2.0, 2.0), seed);
+            loss::<BceLoss, 3, 4>(BceLoss, (0.05, 0.95), (0.0, 1.0), seed);
+            loss::<BceWithLogitsLoss, 3, 4>(BceWithLogitsLoss, (-5.0, 5.0), (0.0, 1.0), seed);
+            loss::<CrossEntropyLoss, 3, 5>(CrossEntropyLoss, (-4.0, 4.0), (0.0, 1.0), seed);
+            loss::<CrossEntropyProbLoss, 3, 5>(CrossEntropyProbLoss, (0.05, 0.95), (0.0, 1.0), seed);
+            loss::<KlDivLoss, 3, 5>(KlDivLoss, (-4.0, 0.0), (0.05, 1.0), seed);
+        }
+    }
+}
