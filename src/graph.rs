@@ -212,15 +212,25 @@ impl<'a, T: Float> Graph<'a, T> {
     /// [`Error::LengthMismatch`] when `data` is not a whole number of rows of at
     /// most `B` rows; [`Error::NonFinite`] naming the first NaN or infinity.
     pub fn set_input<const B: usize, S: Shape>(&mut self, x: Var<B, S>, data: &[T]) -> Result<(), Error> {
+        self.set_named_input(x, data, "input")
+    }
+
+    /// [`Graph::set_input`], naming the tensor (`"target"`, …) in errors.
+    pub(crate) fn set_named_input<const B: usize, S: Shape>(
+        &mut self,
+        x: Var<B, S>,
+        data: &[T],
+        what: &'static str,
+    ) -> Result<(), Error> {
         if data.len() > B * S::SIZE || data.len() % S::SIZE.max(1) != 0 {
             return Err(Error::LengthMismatch {
-                what: "input",
+                what,
                 expected: B * S::SIZE,
                 got: data.len(),
             });
         }
         if let Some(index) = data.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFinite { what: "input", index });
+            return Err(Error::NonFinite { what, index });
         }
         let buf = self.input_mut(x);
         buf.iter_mut().zip(data).for_each(|(b, &d)| *b = d);

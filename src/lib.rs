@@ -45,6 +45,11 @@
 
 pub mod float;
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod error;
 mod footprint;
 mod graph;

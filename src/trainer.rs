@@ -27,8 +27,8 @@ pub struct Trainer<'a, T: Float, M: Model, L: Loss<M::Output>, const B: usize> {
 
 impl<'a, T: Float, M: Model, L: Loss<M::Output>, const B: usize> Trainer<'a, T, M, L, B> {
     /// Records `model` and `loss` on `tape` over `arena`, which must hold
-    /// [`Footprint::ARENA`] scalars (or [`Footprint::INFER_ARENA`] for an
-    /// inference-only trainer, detected from the length).
+    /// [`Footprint::ARENA`] scalars (for inference only, see
+    /// [`Network`](crate::Network)).
     ///
     /// # Errors
     /// [`Error::BufferTooSmall`] or [`Error::TapeFull`] naming what is needed.
@@ -40,13 +40,7 @@ impl<'a, T: Float, M: Model, L: Loss<M::Output>, const B: usize> Trainer<'a, T, 
                 needed: nodes,
             });
         }
-        let train = arena.len() >= Footprint::<M, L, B>::ARENA;
-        let layout = if train {
-            Footprint::<M, L, B>::TRAIN
-        } else {
-            Footprint::<M, L, B>::INFER
-        };
-        let mut graph = Graph::new(tape, arena, layout)?;
+        let mut graph = Graph::new(tape, arena, Footprint::<M, L, B>::TRAIN)?;
         let input = graph.input::<B, M::Input>()?;
         let output = model.build(&mut graph, input)?;
         let target = graph.input::<B, M::Output>()?;
@@ -121,7 +115,7 @@ impl<'a, T: Float, M: Model, L: Loss<M::Output>, const B: usize> Trainer<'a, T, 
             });
         }
         self.graph.set_input(self.input, inputs)?;
-        self.graph.set_input(self.target, targets)?;
+        self.graph.set_named_input(self.target, targets, "target")?;
         self.graph.set_rows(rows)
     }
 

@@ -9,9 +9,10 @@
 //! `∂z_i = (Σ_j t_j) softmax(z)_i − t_i`, `∂t_i = lse(z) − z_i`.
 //!
 //! Numerics: `p` is clamped to `[PROB_EPS, 1 − PROB_EPS]`; the log-sum-exp is
-//! shifted by the row maximum.
+//! shifted by the row maximum and every logit is shifted before `ln Σ` is
+//! subtracted (`(z − m) − ln Σ`), so equal huge logits still give `ln n`.
 
-use super::log_softmax::log_sum_exp;
+use super::log_softmax::shifted_log_sum_exp;
 use crate::float::Float;
 
 /// `l = −t ln p`.
@@ -32,10 +33,10 @@ pub(crate) fn backward_prob<T: Float>(k: usize, p: &[T], t: &[T], gy: &[T], gx: 
 pub(crate) fn forward_logits<T: Float>(z: &[T], t: &[T], y: &mut [T], n: usize) {
     let rows = z.chunks_exact(n).zip(t.chunks_exact(n));
     for ((zr, tr), yr) in rows.zip(y.iter_mut()) {
-        let lse = log_sum_exp(zr);
+        let (m, ln_sum) = shifted_log_sum_exp(zr);
         let mut l = T::ZERO;
         for (&zi, &ti) in zr.iter().zip(tr) {
-            l += ti * (lse - zi);
+            l += ti * (ln_sum - (zi - m));
         }
         *yr = l;
     }
@@ -45,15 +46,15 @@ pub(crate) fn forward_logits<T: Float>(z: &[T], t: &[T], y: &mut [T], n: usize) 
 pub(crate) fn backward_logits<T: Float>(k: usize, z: &[T], t: &[T], gy: &[T], gx: &mut [T], n: usize) {
     let rows = z.chunks_exact(n).zip(t.chunks_exact(n)).zip(gy);
     for (((zr, tr), &gr), gxr) in rows.zip(gx.chunks_exact_mut(n)) {
-        let lse = log_sum_exp(zr);
+        let (m, ln_sum) = shifted_log_sum_exp(zr);
         if k == 0 {
             let t_sum = tr.iter().fold(T::ZERO, |s, &v| s + v);
             for ((g, &zi), &ti) in gxr.iter_mut().zip(zr).zip(tr) {
-                *g += gr * (t_sum * (zi - lse).exp() - ti);
+                *g += gr * (t_sum * ((zi - m) - ln_sum).exp() - ti);
             }
         } else {
             for (g, &zi) in gxr.iter_mut().zip(zr) {
-                *g += gr * (lse - zi);
+                *g += gr * (ln_sum - (zi - m));
             }
         }
     }

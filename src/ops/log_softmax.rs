@@ -2,7 +2,9 @@
 //!
 //! Derivative: `∂x_i = ∂y_i − e^(y_i) Σ_j ∂y_j`, from the saved output.
 //!
-//! Numerics: the log-sum-exp is shifted by the row maximum (sum in `[1, n]`);
+//! Numerics: the log-sum-exp is shifted by the row maximum (sum in `[1, n]`),
+//! and `y` is formed as `(x − m) − ln Σ` so the small `ln Σ` is not rounded
+//! away against a huge `m`;
 //! an element far below the maximum gives a large negative `y` that the tape
 //! saturates, and `e^(y)` of it is 0.
 
@@ -12,9 +14,9 @@ use crate::float::Float;
 /// Writes `log_softmax(x)` of each row of `n` into `y`.
 pub(crate) fn forward<T: Float>(x: &[T], y: &mut [T], n: usize) {
     for (xr, yr) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
-        let lse = log_sum_exp(xr);
+        let (m, ln_sum) = shifted_log_sum_exp(xr);
         for (yi, &xi) in yr.iter_mut().zip(xr) {
-            *yi = xi - lse;
+            *yi = (xi - m) - ln_sum;
         }
     }
 }
@@ -33,14 +35,16 @@ pub(crate) fn backward<T: Float>(y: &[T], gy: &[T], gx: &mut [T], n: usize) {
     }
 }
 
-/// `ln Σ e^(x_j)`, shifted by the maximum so that it never overflows.
-pub(crate) fn log_sum_exp<T: Float>(xs: &[T]) -> T {
+/// `(m, ln Σ e^(x_j − m))` with `m` the maximum, so that `ln Σ e^(x_j) = m + ln_sum`
+/// without overflow. Callers subtract `m` from `x_j` first: adding a small
+/// `ln_sum` to a huge `m` would round it away.
+pub(crate) fn shifted_log_sum_exp<T: Float>(xs: &[T]) -> (T, T) {
     let m = row_max(xs);
     let mut sum = T::ZERO;
     for &x in xs {
         sum += (x - m).exp();
     }
-    m + sum.ln()
+    (m, sum.ln())
 }
 
 #[cfg(test)]

@@ -36,9 +36,10 @@ pub(crate) fn backward<T: Float>(y: &[T], gy: &[T], gx: &mut [T], n: usize) {
     }
 }
 
-/// The largest element of a non-empty row (`-SATURATION` for an empty one).
+/// The largest element of a row (0 for an empty one).
 pub(crate) fn row_max<T: Float>(xs: &[T]) -> T {
-    xs.iter().fold(-T::SATURATION, |m, &x| m.max(x))
+    let first = xs.first().copied().unwrap_or(T::ZERO);
+    xs.iter().fold(first, |m, &x| m.max(x))
 }
 
 #[cfg(test)]
