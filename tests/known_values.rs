@@ -738,7 +738,7 @@ fn footprint_is_exactly_what_the_graph_uses() {
 fn softmax_and_max_pool_of_values_beyond_the_saturation_bound() {
     // Finite inputs below −1e30: softmax of equal values is uniform, and the
     // pooling picks the true maximum of the window.
-    let mut tape = [Node::EMPTY; 4];
+    let mut tape = [Node::EMPTY; 8];
     let mut arena = [0.0f32; 64];
     let layout = Layout {
         params: 0,
