@@ -48,13 +48,13 @@ pub(crate) fn backward<T: Float>(d: &Pool1dDims, x: &[T], gy: &[T], gx: &mut [T]
 /// The layer's compile-time check guarantees the window lies inside `xc`.
 fn argmax<T: Float>(d: &Pool1dDims, xc: &[T], l: usize) -> usize {
     let start = l * d.stride as usize;
+    let first = xc.get(start).copied().unwrap_or(T::ZERO);
     let window = xc.iter().enumerate().skip(start).take(d.k as usize);
-    window
-        .fold(
-            (start, -T::SATURATION),
-            |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) },
-        )
-        .0
+    let best = window.fold(
+        (start, first),
+        |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) },
+    );
+    best.0
 }
 
 #[cfg(test)]
