@@ -45,8 +45,9 @@ impl Dtype {
 
 /// The float type of a graph: `f32` for deployment, `f64` for tight gradient checks.
 ///
-/// The maths functions forward to `libm`, so results are the same on every
-/// target (no platform `libm`, no fused multiply-add unless written).
+/// The maths functions forward to `libm` (and, for `f32`'s `exp` and `tanh`,
+/// to the crate's vectorisable approximations within 2 ulp), so results are
+/// the same on every target: no platform `libm`, no fused multiply-add.
 pub trait Float:
     Copy
     + Default
@@ -227,10 +228,10 @@ impl_float!(
     1e30,
     88.0,
     1e-7,
-    libm::expf,
+    crate::fastmath::expf,
     libm::logf,
     libm::log1pf,
-    libm::tanhf,
+    crate::fastmath::tanhf,
     libm::sqrtf,
     libm::fabsf
 );

@@ -51,6 +51,7 @@ pub mod float;
 struct ReadmeDoctests;
 
 mod error;
+mod fastmath;
 mod footprint;
 mod graph;
 mod init;

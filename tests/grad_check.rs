@@ -245,6 +245,9 @@ proptest! {
         linear::<1, 1, 1>(seed);
         linear::<3, 5, 4>(seed);
         linear::<2, 17, 9>(seed);
+        // full register tiles of the matrix products, and their remainders
+        linear::<5, 37, 9>(seed);
+        linear::<8, 32, 8>(seed);
     }
 
     #[test]

@@ -6,17 +6,14 @@
 //! the result (an `∞ − ∞` sum becomes 0, see [`crate::float`]).
 
 use super::Src;
-use super::kernel::{axpy, dot};
+use super::gemm;
+use super::kernel::axpy;
 use crate::float::Float;
 
 /// `y[r][o] = b[o] + Σ_i x[r][i] w[o][i]` for every row `r`.
 pub(crate) fn forward<T: Float>(x: &[T], w: Src<'_, T>, b: Src<'_, T>, y: &mut [T], inp: usize, out: usize) {
     if let (Src::Vals(w), Src::Vals(b)) = (w, b) {
-        for (xr, yr) in x.chunks_exact(inp).zip(y.chunks_exact_mut(out)) {
-            for ((yo, wo), &bo) in yr.iter_mut().zip(w.chunks_exact(inp)).zip(b) {
-                *yo = bo + dot(xr, wo);
-            }
-        }
+        gemm::nt(x, w, b, y, inp, out);
         return;
     }
     for (xr, yr) in x.chunks_exact(inp).zip(y.chunks_exact_mut(out)) {
@@ -29,20 +26,8 @@ pub(crate) fn forward<T: Float>(x: &[T], w: Src<'_, T>, b: Src<'_, T>, y: &mut [
 /// Gradient for input `k`: 0 is `x`, 1 is `W`, 2 is `b`.
 pub(crate) fn backward<T: Float>(k: usize, x: &[T], w: &[T], gy: &[T], gx: &mut [T], inp: usize, out: usize) {
     match k {
-        0 => {
-            for (gxr, gyr) in gx.chunks_exact_mut(inp).zip(gy.chunks_exact(out)) {
-                for (&g, wo) in gyr.iter().zip(w.chunks_exact(inp)) {
-                    axpy(gxr, g, wo);
-                }
-            }
-        }
-        1 => {
-            for (xr, gyr) in x.chunks_exact(inp).zip(gy.chunks_exact(out)) {
-                for (&g, gwo) in gyr.iter().zip(gx.chunks_exact_mut(inp)) {
-                    axpy(gwo, g, xr);
-                }
-            }
-        }
+        0 => gemm::nn_acc(gy, w, gx, inp, out),
+        1 => gemm::tn_acc(gy, x, gx, inp, out),
         _ => {
             for gyr in gy.chunks_exact(out) {
                 axpy(gx, T::ONE, gyr);

@@ -10,6 +10,7 @@ pub(crate) mod add;
 pub(crate) mod bce;
 pub(crate) mod conv1d;
 pub(crate) mod cross_entropy;
+pub(crate) mod gemm;
 pub(crate) mod kernel;
 pub(crate) mod kl_div;
 pub(crate) mod linear;
