@@ -222,7 +222,7 @@ impl<'a, T: Float> Graph<'a, T> {
         data: &[T],
         what: &'static str,
     ) -> Result<(), Error> {
-        if data.len() > B * S::SIZE || data.len() % S::SIZE.max(1) != 0 {
+        if data.len() > B * S::SIZE || !data.len().is_multiple_of(S::SIZE.max(1)) {
             return Err(Error::LengthMismatch {
                 what,
                 expected: B * S::SIZE,

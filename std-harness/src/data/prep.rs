@@ -55,7 +55,7 @@ impl Standardizer {
     /// [`DataError::Shape`] when `features` is not a whole number of rows.
     pub fn apply(&self, features: &mut [f32]) -> Result<(), DataError> {
         let d = self.dim();
-        if d == 0 || features.len() % d != 0 {
+        if d == 0 || !features.len().is_multiple_of(d) {
             return Err(shape("standardizer apply", features.len(), d));
         }
         for row in features.chunks_exact_mut(d) {
@@ -199,7 +199,7 @@ pub fn split_train_valid(n: usize, valid_frac: f64, seed: u64) -> Result<(Vec<us
 }
 
 fn check_rows(values: &[f32], d: usize, what: &'static str) -> Result<(), DataError> {
-    if d == 0 || values.is_empty() || values.len() % d != 0 {
+    if d == 0 || values.is_empty() || !values.len().is_multiple_of(d) {
         return Err(shape(what, values.len(), d));
     }
     Ok(())
