@@ -9,6 +9,7 @@
 //! Numerics: as [`linear`](super::linear): the tape saturates the sums.
 
 use super::Src;
+use super::kernel::{axpy, dot, sum};
 use crate::float::Float;
 
 /// Sizes of a 1-D convolution.
@@ -45,9 +46,13 @@ pub(crate) fn forward<T: Float>(d: &Conv1dDims, x: &[T], w: Src<'_, T>, b: Src<'
                 let wc = wo.row(c, k);
                 for j in 0..k {
                     let wj = wc.get(j);
-                    // y[l] += w[j] x[l·s + j]
-                    for (yl, &xv) in yo.iter_mut().zip(xc.iter().skip(j).step_by(s)) {
-                        *yl += wj * xv;
+                    // y[l] += w[j] x[l·s + j]; with stride 1 a contiguous window
+                    match xc.get(j..j + l_out).filter(|_| s == 1) {
+                        Some(window) => axpy(yo, wj, window),
+                        None => yo
+                            .iter_mut()
+                            .zip(xc.iter().skip(j).step_by(s))
+                            .for_each(|(yl, &xv)| *yl += wj * xv),
                     }
                 }
             }
@@ -65,8 +70,11 @@ pub(crate) fn backward<T: Float>(d: &Conv1dDims, which: usize, x: &[T], w: &[T],
                 for (gyo, wo) in gys.chunks_exact(l_out).zip(w.chunks_exact(c_in * k)) {
                     for (gxc, wc) in gxs.chunks_exact_mut(l_in).zip(wo.chunks_exact(k)) {
                         for (j, &wj) in wc.iter().enumerate() {
-                            for (gxv, &g) in gxc.iter_mut().skip(j).step_by(s).zip(gyo) {
-                                *gxv += wj * g;
+                            if let Some(window) = gxc.get_mut(j..j + l_out).filter(|_| s == 1) {
+                                axpy(window, wj, gyo);
+                            } else {
+                                let taps = gxc.iter_mut().skip(j).step_by(s).zip(gyo);
+                                taps.for_each(|(gxv, &g)| *gxv += wj * g);
                             }
                         }
                     }
@@ -78,8 +86,13 @@ pub(crate) fn backward<T: Float>(d: &Conv1dDims, which: usize, x: &[T], w: &[T],
                 for (gyo, gwo) in gys.chunks_exact(l_out).zip(gx.chunks_exact_mut(c_in * k)) {
                     for (xc, gwc) in xs.chunks_exact(l_in).zip(gwo.chunks_exact_mut(k)) {
                         for (j, gwj) in gwc.iter_mut().enumerate() {
-                            let taps = gyo.iter().zip(xc.iter().skip(j).step_by(s));
-                            *gwj += taps.fold(T::ZERO, |a, (&g, &xv)| a + g * xv);
+                            *gwj += match xc.get(j..j + l_out).filter(|_| s == 1) {
+                                Some(window) => dot(gyo, window),
+                                None => gyo
+                                    .iter()
+                                    .zip(xc.iter().skip(j).step_by(s))
+                                    .fold(T::ZERO, |a, (&g, &xv)| a + g * xv),
+                            };
                         }
                     }
                 }
@@ -88,7 +101,7 @@ pub(crate) fn backward<T: Float>(d: &Conv1dDims, which: usize, x: &[T], w: &[T],
         _ => {
             for gys in samples {
                 for (gyo, gbo) in gys.chunks_exact(l_out).zip(gx.iter_mut()) {
-                    *gbo += gyo.iter().fold(T::ZERO, |a, &v| a + v);
+                    *gbo += sum(gyo);
                 }
             }
         }

@@ -33,6 +33,19 @@ pub(crate) fn reduce_lanes<T: Float>(acc: [T; LANES], tail: T) -> T {
     ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)) + tail
 }
 
+/// `Σ x[i]`, in [`dot`]'s lane order.
+#[inline]
+pub(crate) fn sum<T: Float>(x: &[T]) -> T {
+    let (chunks, rest) = x.as_chunks::<LANES>();
+    let mut acc = [T::ZERO; LANES];
+    for c in chunks {
+        for (s, &v) in acc.iter_mut().zip(c) {
+            *s += v;
+        }
+    }
+    reduce_lanes(acc, rest.iter().fold(T::ZERO, |s, &v| s + v))
+}
+
 /// `y[i] += alpha * x[i]`.
 #[inline]
 pub(crate) fn axpy<T: Float>(y: &mut [T], alpha: T, x: &[T]) {
@@ -53,6 +66,13 @@ mod tests {
             let naive: f64 = a[..n].iter().zip(&b[..n]).map(|(x, y)| x * y).sum();
             assert_eq!(dot(&a[..n], &b[..n]), naive);
         }
+    }
+
+    #[test]
+    fn sum_matches_naive() {
+        let a: [f64; 21] = core::array::from_fn(|i| i as f64 * 0.5);
+        assert_eq!(sum(&a), 105.0);
+        assert_eq!(sum::<f32>(&[]), 0.0);
     }
 
     #[test]

@@ -27,34 +27,64 @@ pub struct Pool1dDims {
 pub(crate) fn forward<T: Float>(d: &Pool1dDims, x: &[T], y: &mut [T]) {
     let (l_in, l_out) = (d.l_in as usize, d.l_out as usize);
     for (xc, yc) in x.chunks_exact(l_in).zip(y.chunks_exact_mut(l_out)) {
+        if (d.k, d.stride) == (2, 2) {
+            // the common case, in pairs the compiler can vectorise
+            for (yl, &[a, b]) in yc.iter_mut().zip(xc.as_chunks::<2>().0) {
+                *yl = if b > a { b } else { a };
+            }
+            continue;
+        }
         for (l, yl) in yc.iter_mut().enumerate() {
-            *yl = xc[argmax(d, xc, l)];
+            let (_, v) = argmax(window(d, xc, l));
+            *yl = v;
         }
     }
 }
 
 /// `∂x[argmax] += ∂y` per window.
 pub(crate) fn backward<T: Float>(d: &Pool1dDims, x: &[T], gy: &[T], gx: &mut [T]) {
-    let (l_in, l_out) = (d.l_in as usize, d.l_out as usize);
+    let (l_in, l_out, s) = (d.l_in as usize, d.l_out as usize, d.stride as usize);
     let chans = x.chunks_exact(l_in).zip(gy.chunks_exact(l_out));
     for ((xc, gyc), gxc) in chans.zip(gx.chunks_exact_mut(l_in)) {
+        if (d.k, s) == (2, 2) {
+            let pairs = xc.as_chunks::<2>().0.iter().zip(gx_pairs(gxc));
+            for ((&[a, b], [ga, gb]), &g) in pairs.zip(gyc) {
+                let right = b > a;
+                *ga += if right { T::ZERO } else { g };
+                *gb += if right { g } else { T::ZERO };
+            }
+            continue;
+        }
         for (l, &g) in gyc.iter().enumerate() {
-            gxc[argmax(d, xc, l)] += g;
+            let (i, _) = argmax(window(d, xc, l));
+            if let Some(v) = gxc.get_mut(l * s + i) {
+                *v += g;
+            }
         }
     }
 }
 
-/// Index in `xc` of the first maximum of output position `l`'s window.
-/// The layer's compile-time check guarantees the window lies inside `xc`.
-fn argmax<T: Float>(d: &Pool1dDims, xc: &[T], l: usize) -> usize {
+/// A channel's gradient as pairs.
+fn gx_pairs<T>(gxc: &mut [T]) -> impl Iterator<Item = [&mut T; 2]> {
+    gxc.as_chunks_mut::<2>().0.iter_mut().map(|[a, b]| [a, b])
+}
+
+/// Output position `l`'s window of a channel (inside it by the layer's
+/// compile-time check).
+#[inline]
+fn window<'x, T>(d: &Pool1dDims, xc: &'x [T], l: usize) -> &'x [T] {
     let start = l * d.stride as usize;
-    let first = xc.get(start).copied().unwrap_or(T::ZERO);
-    let window = xc.iter().enumerate().skip(start).take(d.k as usize);
-    let best = window.fold(
-        (start, first),
-        |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) },
-    );
-    best.0
+    xc.get(start..start + d.k as usize).unwrap_or(&[])
+}
+
+/// Index and value of the first maximum of a window.
+#[inline]
+fn argmax<T: Float>(w: &[T]) -> (usize, T) {
+    let first = w.first().copied().unwrap_or(T::ZERO);
+    w.iter()
+        .enumerate()
+        .skip(1)
+        .fold((0, first), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) })
 }
 
 #[cfg(test)]
