@@ -56,13 +56,13 @@ pub type NodeId = u16;
 /// A batch of `B` samples of shape `S` on a graph.
 pub struct Var<const B: usize, S: Shape> {
     pub(crate) id: NodeId,
-    _shape: PhantomData<S>,
+    _shape: PhantomData<fn() -> S>,
 }
 
 /// A trainable tensor of shape `S` on a graph.
 pub struct Param<S: Shape> {
     pub(crate) id: NodeId,
-    _shape: PhantomData<S>,
+    _shape: PhantomData<fn() -> S>,
 }
 
 /// A scalar on a graph: what a loss returns.
