@@ -7,6 +7,7 @@
 //! forward and walks it backward.
 
 mod build;
+mod build_loss;
 mod run;
 
 use crate::error::Error;
