@@ -50,13 +50,35 @@ pub(crate) fn expf(x: f32) -> f32 {
 #[inline]
 pub(crate) fn tanhf(x: f32) -> f32 {
     let a = f32::from_bits(x.to_bits() & 0x7fff_ffff);
+    // Vector units evaluate both forms and select (no branch in the loop);
+    // scalar cores evaluate one. The selected value is the same bits.
+    let y = if VECTOR {
+        let (s, l) = (tanh_small(a), tanh_large(a));
+        if a < TANH_SMALL { s } else { l }
+    } else if a < TANH_SMALL {
+        tanh_small(a)
+    } else {
+        tanh_large(a)
+    };
+    f32::from_bits(y.to_bits() | (x.to_bits() & 0x8000_0000))
+}
+
+/// Whether the target has vector units that make branch-free selects pay.
+const VECTOR: bool = cfg!(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"));
+
+/// `tanh(a)` for `0 ≤ a < TANH_SMALL`.
+#[inline(always)]
+fn tanh_small(a: f32) -> f32 {
     let z = a * a;
     let [q0, q1, q2, q3, q4] = TANH_Q;
-    let small = a + a * z * (q0 + z * (q1 + z * (q2 + z * (q3 + z * q4))));
-    // e^{2a} ≥ e^{1.25} here; beyond a = 9, 2 / (e + 1) < 2⁻²⁵ and the result is 1.
-    let large = 1.0 - 2.0 / (expf((a + a).min(20.0)) + 1.0);
-    let y = if a < TANH_SMALL { small } else { large };
-    f32::from_bits(y.to_bits() | (x.to_bits() & 0x8000_0000))
+    a + a * z * (q0 + z * (q1 + z * (q2 + z * (q3 + z * q4))))
+}
+
+/// `tanh(a)` for `a ≥ TANH_SMALL`: `e^{2a} ≥ e^{1.25}`; beyond `a = 9`,
+/// `2 / (e + 1) < 2⁻²⁵` and the result is 1.
+#[inline(always)]
+fn tanh_large(a: f32) -> f32 {
+    1.0 - 2.0 / (expf((a + a).min(20.0)) + 1.0)
 }
 
 #[cfg(test)]

@@ -100,7 +100,7 @@ pub trait Float:
     fn is_finite(self) -> bool;
     /// `true` for NaN.
     fn is_nan(self) -> bool;
-    /// Reads one little-endian element from exactly `DTYPE.size()` bytes.
+    /// Reads one little-endian element from exactly `DTYPE.size()` bytes (0 for another length).
     fn from_le_slice(bytes: &[u8]) -> Self;
     /// Writes one little-endian element into exactly `DTYPE.size()` bytes.
     fn write_le(self, out: &mut [u8]);
@@ -210,9 +210,11 @@ macro_rules! impl_float {
             }
             #[inline]
             fn from_le_slice(bytes: &[u8]) -> Self {
-                let mut raw = [0u8; core::mem::size_of::<$t>()];
-                raw.iter_mut().zip(bytes).for_each(|(r, b)| *r = *b);
-                <$t>::from_le_bytes(raw)
+                // One fixed-size copy: a single (unaligned) load where the target allows it.
+                match <[u8; core::mem::size_of::<$t>()]>::try_from(bytes) {
+                    Ok(raw) => <$t>::from_le_bytes(raw),
+                    Err(_) => 0.0,
+                }
             }
             #[inline]
             fn write_le(self, out: &mut [u8]) {

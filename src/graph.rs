@@ -113,6 +113,16 @@ impl<'a, T: Float> Graph<'a, T> {
         Ok(g)
     }
 
+    /// The weights parameters are read from in place, if any.
+    pub(crate) fn weights(&self) -> Option<SafeTensors<'a>> {
+        self.weights
+    }
+
+    /// The recorded nodes, mutable (for binding parameters to weights).
+    pub(crate) fn tape_mut(&mut self) -> &mut [Node] {
+        self.tape.get_mut(..self.nodes).unwrap_or(&mut [])
+    }
+
     /// The recorded nodes.
     pub fn nodes(&self) -> &[Node] {
         self.tape.get(..self.nodes).unwrap_or(&[])

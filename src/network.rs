@@ -56,6 +56,7 @@ impl<'a, T: Float, M: Model, const B: usize> Network<'a, T, M, B> {
     fn record(model: &M, mut graph: Graph<'a, T>) -> Result<Self, Error> {
         let input = graph.input::<B, M::Input>()?;
         let output = model.build(&mut graph, input)?;
+        graph.bind_weights()?;
         Ok(Network { graph, input, output })
     }
 
@@ -66,8 +67,7 @@ impl<'a, T: Float, M: Model, const B: usize> Network<'a, T, M, B> {
     pub fn predict(&mut self, inputs: &[T]) -> Result<&[T], Error> {
         self.graph.set_input(self.input, inputs)?;
         self.graph.set_rows(inputs.len() / <M::Input as Shape>::SIZE.max(1))?;
-        self.graph.forward();
-        Ok(self.graph.value(self.output))
+        Ok(self.forward())
     }
 
     /// The index of the largest output of each of the first rows, written into `classes`.
@@ -81,6 +81,28 @@ impl<'a, T: Float, M: Model, const B: usize> Network<'a, T, M, B> {
             *c = argmax(row);
         }
         Ok(())
+    }
+
+    /// The input batch buffer (`B` rows), to fill in place (no staging copy);
+    /// then [`Network::set_rows`] and [`Network::forward`].
+    pub fn input_mut(&mut self) -> &mut [T] {
+        self.graph.input_mut(self.input)
+    }
+
+    /// Declares how many rows of the input buffer hold the current batch.
+    ///
+    /// # Errors
+    /// [`Error::RowsOutOfRange`] unless `1 ≤ rows ≤ B`.
+    pub fn set_rows(&mut self, rows: usize) -> Result<(), Error> {
+        self.graph.set_rows(rows)
+    }
+
+    /// Runs the model on the input buffer as it stands; returns the outputs of
+    /// its valid rows. (Values written in place are not checked for NaN:
+    /// every op still gives finite outputs.)
+    pub fn forward(&mut self) -> &[T] {
+        self.graph.forward();
+        self.graph.value(self.output)
     }
 
     /// The graph.

@@ -24,14 +24,15 @@ pub struct Node {
 }
 
 impl Node {
-    /// A placeholder to fill tape arrays with: `[Node::EMPTY; N]`.
+    /// A placeholder to fill tape arrays with: `[Node::EMPTY; N]` (all zero
+    /// bytes, so a `static` tape lands in `.bss`, not in flash).
     pub const EMPTY: Node = Node {
         op: Op::Input,
         inputs: [0; 3],
         offset: 0,
         len: 0,
         batch: 0,
-        dims: [1; 3],
+        dims: [0; 3],
         rank: 0,
         needs_grad: false,
     };

@@ -2,10 +2,9 @@
 //! one node each onto the tape.
 
 use super::Graph;
-use crate::error::{Error, SafetensorsError};
+use crate::error::Error;
 use crate::float::Float;
 use crate::init::{Init, ParamKind};
-use crate::io::weights::{check_tensor, find};
 use crate::ops::{Conv1dDims, Op, ParamInfo, Pool1dDims};
 use crate::shape::{NodeId, Param, Rank1, Rank2, Rank3, Shape, Var};
 use crate::tape::Node;
@@ -33,17 +32,10 @@ impl<T: Float> Graph<'_, T> {
                 });
             }
         }
-        if let (Op::Param(info), Some(weights)) = (node.op, self.weights) {
-            // A parameter left in flash: its offset is its byte offset there.
-            let view = find(&weights, &info)?;
-            check_tensor(&node, &info, view)?;
-            if view.dtype != T::DTYPE {
-                return Err(Error::Safetensors(SafetensorsError::DtypeMismatch {
-                    layer: info.layer as usize,
-                }));
-            }
-            node.offset = view.start as u32;
-            node.needs_grad = false;
+        if node.is_param() && self.weights.is_some() {
+            // Read in place from the weights: `bind_weights` sets the offset
+            // once the model is recorded (so that only inference from flash
+            // links the safetensors parser).
             if let Some(slot) = self.tape.get_mut(id) {
                 *slot = node;
             }

@@ -2,7 +2,7 @@
 
 mod json;
 mod safetensors;
-pub(crate) mod weights;
+mod weights;
 
 pub use json::JsonStr;
 pub use safetensors::{HEADER_MAX, MAX_RANK, SafeTensors, TensorView};

@@ -136,14 +136,39 @@ fn write_dims(sink: &mut Sink<'_>, node: &Node) -> fmt::Result {
     Ok(())
 }
 
-pub(crate) fn find<'a>(st: &SafeTensors<'a>, info: &ParamInfo) -> Result<TensorView<'a>, SafetensorsError> {
+impl<T: Float> Graph<'_, T> {
+    /// Points every parameter of a graph made by [`Graph::with_weights`] at
+    /// its tensor in the weights, checking name, shape, dtype and values.
+    ///
+    /// # Errors
+    /// [`Error::Safetensors`] naming the missing or mismatched tensor.
+    pub(crate) fn bind_weights(&mut self) -> Result<(), Error> {
+        let Some(weights) = self.weights() else { return Ok(()) };
+        for node in self.tape_mut() {
+            if let Op::Param(info) = node.op {
+                let view = find(&weights, &info)?;
+                check_tensor(node, &info, view)?;
+                if view.dtype != T::DTYPE {
+                    return Err(SafetensorsError::DtypeMismatch {
+                        layer: info.layer as usize,
+                    }
+                    .into());
+                }
+                node.offset = view.start as u32;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn find<'a>(st: &SafeTensors<'a>, info: &ParamInfo) -> Result<TensorView<'a>, SafetensorsError> {
     st.get(&name_of(info)).ok_or(SafetensorsError::Missing {
         layer: info.layer as usize,
         weight: info.kind == crate::init::ParamKind::Weight,
     })
 }
 
-pub(crate) fn check_tensor(node: &Node, info: &ParamInfo, view: TensorView<'_>) -> Result<(), SafetensorsError> {
+fn check_tensor(node: &Node, info: &ParamInfo, view: TensorView<'_>) -> Result<(), SafetensorsError> {
     let layer = info.layer as usize;
     let dims = node.dims.iter().take(node.rank as usize).map(|&d| d as usize);
     if view.len() != node.len() || !view.shape().iter().copied().eq(dims) {

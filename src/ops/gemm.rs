@@ -14,7 +14,7 @@
 //! The last two are sums of rank-1 updates run by one micro-kernel
 //! ([`rank1_tile`]) fed by two different iterators.
 
-use super::kernel::{LANES, dot, reduce_lanes};
+use super::kernel::{LANES, axpy, dot, reduce_lanes};
 use crate::float::Float;
 
 /// Rows of a tile (the row splits in [`nn_acc`] and [`dot_tile`] are written for 4).
@@ -26,8 +26,59 @@ const NR: usize = 4;
 /// Rows of `x` per cache block in [`tn_acc`].
 const ROW_BLOCK: usize = 64;
 
+/// Whether the register tiles pay off: on targets with vector units and
+/// many registers. On microcontrollers (a scalar FPU or soft float, 16
+/// core registers) the plain loops take fewer instructions and less stack.
+/// Both forms sum every output in the same order when the gradients start
+/// at zero and a batch holds at most [`ROW_BLOCK`] rows, so a model trains
+/// to the same bits on a desktop and on a chip.
+const TILED: bool = cfg!(any(
+    target_arch = "x86_64",
+    target_arch = "x86",
+    target_arch = "aarch64"
+));
+
 /// `y[r][o] = b[o] + Σ_i x[r][i] w[o][i]` for `x` of `inp` columns and `y` of `out`.
+#[inline(never)]
 pub(crate) fn nt<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: usize) {
+    if TILED {
+        return nt_tiled(x, w, b, y, inp, out);
+    }
+    for (xr, yr) in x.chunks_exact(inp).zip(y.chunks_exact_mut(out)) {
+        for ((yo, wo), &bo) in yr.iter_mut().zip(w.chunks_exact(inp)).zip(b) {
+            *yo = bo + dot(xr, wo);
+        }
+    }
+}
+
+/// `gx[r][i] += Σ_o gy[r][o] w[o][i]`.
+#[inline(never)]
+pub(crate) fn nn_acc<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
+    if TILED {
+        return nn_acc_tiled(gy, w, gx, inp, out);
+    }
+    for (gxr, gyr) in gx.chunks_exact_mut(inp).zip(gy.chunks_exact(out)) {
+        for (&g, wo) in gyr.iter().zip(w.chunks_exact(inp)) {
+            axpy(gxr, g, wo);
+        }
+    }
+}
+
+/// `gw[o][i] += Σ_r gy[r][o] x[r][i]`.
+#[inline(never)]
+pub(crate) fn tn_acc<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out: usize) {
+    if TILED {
+        return tn_acc_tiled(gy, x, gw, inp, out);
+    }
+    for (xr, gyr) in x.chunks_exact(inp).zip(gy.chunks_exact(out)) {
+        for (&g, gwo) in gyr.iter().zip(gw.chunks_exact_mut(inp)) {
+            axpy(gwo, g, xr);
+        }
+    }
+}
+
+/// [`nt`] in register tiles of [`MR`] rows by [`NR`] outputs.
+fn nt_tiled<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: usize) {
     let mut xs = x.chunks_exact(MR * inp);
     let mut ys = y.chunks_exact_mut(MR * out);
     for (xb, yb) in (&mut xs).zip(&mut ys) {
@@ -103,7 +154,7 @@ fn mul_add<T: Float>(acc: [T; LANES], a: &[T; LANES], b: &[T; LANES]) -> [T; LAN
 
 /// `gx[r][i] += Σ_o gy[r][o] w[o][i]`: rows of `gx` in tiles of [`MR`], each
 /// step a rank-1 update by one row of `w`.
-pub(crate) fn nn_acc<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
+fn nn_acc_tiled<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
     let mut gys = gy.chunks_exact(MR * out);
     let mut gxs = gx.chunks_exact_mut(MR * inp);
     for (gyb, gxb) in (&mut gys).zip(&mut gxs) {
@@ -132,7 +183,7 @@ pub(crate) fn nn_acc<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out:
 
 /// `gw[o][i] += Σ_r gy[r][o] x[r][i]`: rows of `gw` in tiles of [`MR`], each
 /// step a rank-1 update by one row of `x`.
-pub(crate) fn tn_acc<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out: usize) {
+fn tn_acc_tiled<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out: usize) {
     // Blocks of rows, so that a block of `x` stays in cache while every tile of `gw` sweeps it.
     for (gy, x) in gy.chunks(ROW_BLOCK * out).zip(x.chunks(ROW_BLOCK * inp)) {
         tn_acc_block(gy, x, gw, inp, out);

@@ -35,7 +35,9 @@ impl Default for AdamConfig {
 pub struct Adam<'s, T> {
     config: AdamConfig,
     lr: T,
-    steps: i32,
+    steps: u32,
+    /// `β₁ᵗ` and `β₂ᵗ`, kept as running products (no `pow` on a chip).
+    beta_powers: (f64, f64),
     state: &'s mut [T],
 }
 
@@ -47,6 +49,7 @@ impl<'s, T: Float> Adam<'s, T> {
             config,
             lr: T::from_f64(config.lr),
             steps: 0,
+            beta_powers: (1.0, 1.0),
             state,
         }
     }
@@ -64,8 +67,8 @@ impl<T: Float> Optimizer<T> for Adam<'_, T> {
         check_state(self.state.len(), 2, params.len())?;
         self.steps = self.steps.saturating_add(1);
         let AdamConfig { beta1, beta2, eps, .. } = self.config;
-        let c1 = 1.0 - libm::pow(beta1, f64::from(self.steps));
-        let c2 = 1.0 - libm::pow(beta2, f64::from(self.steps));
+        self.beta_powers = (self.beta_powers.0 * beta1, self.beta_powers.1 * beta2);
+        let (c1, c2) = (1.0 - self.beta_powers.0, 1.0 - self.beta_powers.1);
         // step = lr / c1 · m / (√(v / c2) + ε)
         let (lr_c, inv_c2) = (self.lr / T::from_f64(c1), T::from_f64(1.0 / c2));
         let (b1, b2, eps) = (T::from_f64(beta1), T::from_f64(beta2), T::from_f64(eps));
