@@ -154,6 +154,11 @@ fn main() {
             epoch_seconds::<Mlp, _, 7291>(mlp(), CrossEntropyLoss, &x, &t)
         );
     }
+    if only == "b1loop" {
+        for _ in 0..20 {
+            std::hint::black_box(infer_us::<Mlp, 1>(&mlp(), &x, 1024));
+        }
+    }
     if run("infer") {
         println!("MLP infer b1   µs/sample: {:.3}", infer_us::<Mlp, 1>(&mlp(), &x, 1024));
         println!(

@@ -14,9 +14,7 @@ use flambeau::{
 use flambeau_harness::data::{Dataset, load_usps, usps_dir};
 use std::path::PathBuf;
 
-#[path = "../src/parallel.rs"]
-#[allow(dead_code)]
-mod parallel;
+use flambeau_harness::parallel;
 use std::time::Instant;
 
 type Mlp = Sequential<(Linear<256, 128>, Tanh, Linear<128, 64>, Tanh, Linear<64, 10>)>;

@@ -1,4 +1,20 @@
 //! The std side of flambeau: data loading, experiments, plots and reports.
+//!
+//! The binary `flambeau` ([`cli`]) runs each experiment of the old report as
+//! a subcommand and `flambeau report` runs them all into a Markdown report.
+//! Everything here talks and touches files; the core computes.
 #![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod cli;
+pub mod console;
 pub mod data;
+pub mod error;
+pub mod experiments;
+pub mod metrics;
+pub mod output;
+pub mod parallel;
+pub mod pca;
+pub mod plot;
+pub mod report;
+pub mod train;

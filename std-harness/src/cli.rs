@@ -1,0 +1,103 @@
+//! The command line: one subcommand per experiment, and `report`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::console::Console;
+use crate::data::data_dir;
+use crate::error::Result;
+use crate::experiments::conv1d::Arch;
+use crate::experiments::usps_mlp::MlpLoss;
+use crate::experiments::{Ctx, RunArgs, ae_vs_pca, autoencoder, checkerboard, conv1d, gaussians, linreg, usps_mlp};
+use crate::report::{self, ReportArgs};
+
+/// Experiments of the flambeau neural-network library, and their report.
+///
+/// Data (USPS digits, the insurance table) are read from `--data DIR`, else
+/// from the `FLAMBEAU_DATA` environment variable, else from `./data`.
+#[derive(Debug, Parser)]
+#[command(name = "flambeau", version, about)]
+pub struct Cli {
+    /// Data folder holding `usps/` and `insurance/insurance.csv`.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Print results only, without progress bars.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// The experiment to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Linear regression of the insurance charges (gradient descent against the closed form).
+    Linreg(RunArgs),
+    /// Two Gaussian classes in 2-D, a linear classifier.
+    Gaussians(RunArgs),
+    /// The 4-cluster checkerboard (XOR), Linear(2,16)-Tanh-Linear(16,1)-Sigmoid.
+    Checkerboard(RunArgs),
+    /// USPS digits with the MLP 256-128-64-10.
+    UspsMlp {
+        /// Shared flags.
+        #[command(flatten)]
+        run: RunArgs,
+        /// The loss: MSE on sigmoid outputs, or cross-entropy on logits.
+        #[arg(long, value_enum, default_value = "ce")]
+        loss: MlpLoss,
+    },
+    /// A USPS auto-encoder, compared with PCA at the same code size.
+    Autoencoder {
+        /// Shared flags.
+        #[command(flatten)]
+        run: RunArgs,
+        /// Code sizes [default: the recipe's; supported: 8, 16, 32, 64, 128].
+        #[arg(long, value_delimiter = ',')]
+        codes: Option<Vec<usize>>,
+    },
+    /// Auto-encoder against PCA: AE alone, PCA encoder + learned decoder, learned encoder + PCA decoder.
+    AeVsPca {
+        /// Shared flags.
+        #[command(flatten)]
+        run: RunArgs,
+        /// Code sizes [default: 16,32,64; supported: 8, 16, 32, 64, 128].
+        #[arg(long, value_delimiter = ',')]
+        codes: Option<Vec<usize>>,
+    },
+    /// USPS digits with a 1-D convolutional network over the image.
+    Conv1d {
+        /// Shared flags.
+        #[command(flatten)]
+        run: RunArgs,
+        /// The network [default: `report` for the report recipe, `deep` for the best one].
+        #[arg(long, value_enum)]
+        arch: Option<Arch>,
+    },
+    /// Runs every experiment and writes a Markdown report with its pictures.
+    Report(ReportArgs),
+}
+
+/// Runs the parsed command line.
+///
+/// # Errors
+/// Any experiment's error (bad data, a setting out of range, a failed write).
+pub fn run(cli: Cli) -> Result<()> {
+    let ctx = Ctx {
+        data: data_dir(cli.data),
+        console: Console::new(cli.quiet),
+        max_epochs: None,
+        out_root: PathBuf::from("out"),
+    };
+    match cli.command {
+        Command::Linreg(args) => linreg::run(&ctx, &args).map(drop),
+        Command::Gaussians(args) => gaussians::run(&ctx, &args).map(drop),
+        Command::Checkerboard(args) => checkerboard::run(&ctx, &args).map(drop),
+        Command::UspsMlp { run, loss } => usps_mlp::run(&ctx, &run, loss).map(drop),
+        Command::Autoencoder { run, codes } => autoencoder::run(&ctx, &run, codes.as_deref()).map(drop),
+        Command::AeVsPca { run, codes } => ae_vs_pca::run(&ctx, &run, codes.as_deref()).map(drop),
+        Command::Conv1d { run, arch } => conv1d::run(&ctx, &run, arch).map(drop),
+        Command::Report(args) => report::run(&ctx, &args),
+    }
+}

@@ -1,0 +1,51 @@
+//! Where the harness talks: result lines on standard output and progress
+//! bars on standard error (drawn only on a terminal, never with `--quiet`).
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// The harness's console: printing and progress bars that do not clobber each other.
+#[derive(Debug, Clone)]
+pub struct Console {
+    multi: MultiProgress,
+}
+
+impl Console {
+    /// A console; `quiet` hides the progress bars (results are still printed).
+    pub fn new(quiet: bool) -> Self {
+        let target = if quiet {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        Self {
+            multi: MultiProgress::with_draw_target(target),
+        }
+    }
+
+    /// Prints a line on standard output, above any progress bar.
+    pub fn say(&self, line: &str) {
+        if self.multi.is_hidden() {
+            println!("{line}");
+        } else {
+            self.multi.suspend(|| println!("{line}"));
+        }
+    }
+
+    /// A progress bar of `len` steps labelled `prefix`; it shows the loss
+    /// and score through its message.
+    pub fn bar(&self, len: u64, prefix: &str) -> ProgressBar {
+        let style = ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} {elapsed_precise} {msg}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let bar = self.multi.add(ProgressBar::new(len));
+        bar.set_style(style);
+        bar.set_prefix(prefix.to_owned());
+        bar
+    }
+
+    /// Removes a finished bar from the display.
+    pub fn finish(&self, bar: &ProgressBar) {
+        bar.finish_and_clear();
+        self.multi.remove(bar);
+    }
+}

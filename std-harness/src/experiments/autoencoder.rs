@@ -1,0 +1,162 @@
+//! A USPS auto-encoder, scored by its test reconstruction error (MSE per
+//! pixel, pixels in `[0, 1]`) against PCA with as many components.
+//!
+//! The report's network is 256-K(Tanh)-256(Sigmoid); the best recipe uses a
+//! deeper one, 256-256(ReLU)-K-256(ReLU)-256(Sigmoid), with a linear code.
+
+use flambeau::{Init, Linear, MseLoss, ReLU, Sequential, Sigmoid, Tanh};
+
+use super::ae::{self, Splits};
+use super::run::{Head, Outcome, Written, command, describe, finish};
+use super::usps::{self, PIXELS, Usps};
+use super::{Ctx, Recipe, RunArgs, Settings};
+use crate::error::Result;
+use crate::metrics::mse;
+use crate::pca::Pca;
+
+/// The report's auto-encoder with a code of `K`.
+pub type Shallow<const K: usize> = Sequential<(Linear<256, K>, Tanh, Linear<K, 256>, Sigmoid)>;
+/// The deeper auto-encoder of the best recipe.
+pub type Deep<const K: usize> = Sequential<(
+    Linear<256, 256>,
+    ReLU,
+    Linear<256, K>,
+    Linear<K, 256>,
+    ReLU,
+    Linear<256, 256>,
+    Sigmoid,
+)>;
+
+/// The old report's figure.
+pub const REPORT: &str = "blurry but recognisable digits (no number given)";
+/// Largest batch the trainer is built for.
+const MAX_BATCH: usize = 256;
+
+/// The recipe's settings and code sizes.
+pub fn settings(recipe: Recipe) -> (Settings, Vec<usize>) {
+    match recipe {
+        Recipe::Report => (Settings::sgd(30, 1.0, 32), vec![64]),
+        Recipe::Best => (
+            Settings {
+                shift: 1,
+                ..Settings::adam_cosine(60, 0.003, 32, Init::HeUniform)
+            },
+            vec![16, 64],
+        ),
+    }
+}
+
+/// Runs the experiment and writes its folder.
+///
+/// # Errors
+/// Data, training, plotting and writing errors; an unsupported code size.
+pub fn run(ctx: &Ctx, args: &RunArgs, codes: Option<&[usize]>) -> Result<Written> {
+    let (settings, default_codes) = settings(args.recipe);
+    let settings = settings.overridden(args, ctx.max_epochs)?;
+    let codes = codes.unwrap_or(&default_codes);
+    ae::check_codes(codes)?;
+    let data = usps::load(ctx, settings.train_size, settings.centre)?;
+    let pca = Pca::fit(&data.train.x, PIXELS)?;
+    let mut outcome = Outcome::default();
+    for &k in codes {
+        let job = Job {
+            ctx,
+            args,
+            settings: &settings,
+            data: &data,
+            pca: pca.truncated(k),
+            codes_flag: codes_flag(codes),
+        };
+        match k {
+            8 => job.run::<8>(&mut outcome)?,
+            16 => job.run::<16>(&mut outcome)?,
+            32 => job.run::<32>(&mut outcome)?,
+            64 => job.run::<64>(&mut outcome)?,
+            _ => job.run::<128>(&mut outcome)?,
+        }
+    }
+    finish(ctx, "autoencoder", args, outcome)
+}
+
+/// The deeper auto-encoder, every layer initialised with `init`.
+pub fn deep<const K: usize>(init: Init) -> Deep<K> {
+    let (a, b, c, d) = (
+        Linear::with_init(init),
+        Linear::with_init(init),
+        Linear::with_init(init),
+        Linear::with_init(init),
+    );
+    Sequential::new((a, ReLU, b, c, ReLU, d, Sigmoid))
+}
+
+/// The `--codes` flag listing `codes`.
+pub fn codes_flag(codes: &[usize]) -> String {
+    let list: Vec<String> = codes.iter().map(ToString::to_string).collect();
+    format!("--codes {}", list.join(","))
+}
+
+/// One code size's run.
+struct Job<'a> {
+    ctx: &'a Ctx,
+    args: &'a RunArgs,
+    settings: &'a Settings,
+    data: &'a Usps,
+    pca: Pca,
+    codes_flag: String,
+}
+
+impl Job<'_> {
+    fn run<const K: usize>(&self, outcome: &mut Outcome) -> Result<()> {
+        let test = &self.data.test;
+        let pca_test = self.pca.reconstruct(&test.x);
+        let splits = Splits {
+            train: self.data.train.identity(),
+            valid: self.data.valid.identity(),
+            test: test.identity(),
+        };
+        let tag = K.to_string();
+        let init = self.settings.init;
+        let a = &mut outcome.artifacts;
+        let trained = match self.args.recipe {
+            Recipe::Report => {
+                let net: Shallow<K> =
+                    Sequential::new((Linear::with_init(init), Tanh, Linear::with_init(init), Sigmoid));
+                let head = self.head(&net);
+                ae::train::<_, _, MAX_BATCH>(self.ctx, (net, MseLoss), splits, (head, &tag), None, a)?
+            }
+            Recipe::Best => {
+                let net: Deep<K> = deep(init);
+                let head = self.head(&net);
+                ae::train::<_, _, MAX_BATCH>(self.ctx, (net, MseLoss), splits, (head, &tag), None, a)?
+            }
+        };
+        let mut result = trained.result;
+        let pca_mse = mse(&pca_test, &test.x);
+        result.add_reference(format!("PCA ({K} components), test MSE per pixel"), pca_mse);
+        let name = format!("reconstructions-{K}.png");
+        let title = format!(
+            "test digits, code size {K}: auto-encoder MSE {:.5}, PCA MSE {pca_mse:.5}",
+            result.score.test
+        );
+        let rows = [
+            (format!("auto-encoder ({K})"), &trained.test_outputs[..]),
+            (format!("PCA ({K})"), &pca_test[..]),
+        ];
+        ae::reconstructions(&name, &title, &test.x, &rows, &mut outcome.artifacts)?;
+        result.files.insert(0, name);
+        outcome.runs.push(result);
+        Ok(())
+    }
+
+    fn head(&self, net: &impl flambeau::Describe) -> Head<'_> {
+        Head {
+            experiment: "autoencoder",
+            variant: format!("code {}", self.pca.k()),
+            args: self.args,
+            settings: self.settings,
+            model: format!("{} with MSE", describe(net)),
+            report: REPORT,
+            command: command("autoencoder", &self.codes_flag, self.args),
+        }
+    }
+}

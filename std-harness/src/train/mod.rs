@@ -1,0 +1,245 @@
+//! The shared training loop.
+//!
+//! [`fit`] runs the epochs of one model: each epoch shuffles the training
+//! rows with the core's [`Rng`], gathers batches into the trainer's input
+//! buffer (shifting 16x16 images by a few pixels when augmentation is on),
+//! declares a partial last batch with `set_rows`, steps the optimiser, then
+//! scores the training and validation splits. The parameters of the best
+//! epoch on validation are kept, and restored at the end: the returned
+//! trainer holds the selected model, never the test set's favourite.
+
+mod batch;
+mod history;
+
+pub use batch::{Evaluation, Shift, Split, evaluate, predict, shift_image};
+pub use history::{EpochRecord, History};
+
+use std::ops::Range;
+use std::time::Instant;
+
+use flambeau::{Adam, AdamConfig, Footprint, Loss, Model, Momentum, Node, Optimizer, Rng, Sgd, Trainer};
+use indicatif::ProgressBar;
+use serde::Serialize;
+
+use crate::error::{CoreContext, Error, Result, setting};
+use crate::metrics::Metric;
+
+/// Stream offset between the initialisation and the shuffling generators.
+const SHUFFLE_STREAM: u64 = 0x5EED_0F5A_FF1E;
+
+/// The optimiser of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Optim {
+    /// Plain stochastic gradient descent.
+    Sgd,
+    /// SGD with (heavy-ball) momentum.
+    Momentum {
+        /// The momentum coefficient.
+        momentum: f64,
+    },
+    /// Adam with the usual betas (0.9, 0.999).
+    Adam,
+}
+
+/// How the learning rate changes over the epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// The base rate throughout.
+    Constant,
+    /// Cosine decay from the base rate to `floor` times it at the last epoch.
+    Cosine {
+        /// Final rate as a fraction of the base rate.
+        floor: f64,
+    },
+}
+
+impl Schedule {
+    /// The rate at `epoch` (from 0) of `epochs`.
+    pub fn lr(self, base: f64, epoch: usize, epochs: usize) -> f64 {
+        match self {
+            Schedule::Constant => base,
+            Schedule::Cosine { floor } => {
+                let t = epoch as f64 / (epochs.max(2) - 1) as f64;
+                base * (floor + (1.0 - floor) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos()))
+            }
+        }
+    }
+}
+
+/// Everything that defines a training run besides the model and the data.
+#[derive(Debug, Clone)]
+pub struct TrainConfig {
+    /// Name of the run, for progress and errors.
+    pub name: String,
+    /// Number of passes over the training split.
+    pub epochs: usize,
+    /// Base learning rate.
+    pub lr: f64,
+    /// Rows per batch (at most the trainer's `B`).
+    pub batch: usize,
+    /// Seed of initialisation, shuffling and augmentation.
+    pub seed: u64,
+    /// The optimiser.
+    pub optim: Optim,
+    /// The learning-rate schedule.
+    pub schedule: Schedule,
+    /// Random translations of image inputs, if any.
+    pub shift: Option<Shift>,
+    /// Parameter indices kept fixed (their gradients are zeroed before each step).
+    pub frozen: Option<Range<usize>>,
+    /// How each epoch is scored.
+    pub metric: Metric,
+}
+
+/// Trainer buffers (tape and arena) on the heap, sized from the model's footprint.
+#[derive(Debug, Default)]
+pub struct Buffers {
+    tape: Vec<Node>,
+    arena: Vec<f32>,
+}
+
+impl Buffers {
+    /// Empty buffers; [`Buffers::trainer`] sizes them.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `model` and `loss` at batch size `B` and initialises the
+    /// parameters from `seed`.
+    ///
+    /// # Errors
+    /// [`Error::Core`] if the graph cannot be recorded.
+    pub fn trainer<M: Model, L: Loss<M::Output>, const B: usize>(
+        &mut self,
+        model: M,
+        loss: L,
+        seed: u64,
+    ) -> Result<Trainer<'_, f32, M, L, B>> {
+        self.tape = vec![Node::EMPTY; Footprint::<M, L, B>::NODES];
+        self.arena = vec![0.0; Footprint::<M, L, B>::ARENA];
+        let mut net =
+            Trainer::new(model, loss, &mut self.tape, &mut self.arena).context(|| "recording the model".to_owned())?;
+        net.init(&mut Rng::new(seed));
+        Ok(net)
+    }
+}
+
+/// Trains `net` on `train`, scoring `valid` after each epoch, and leaves it
+/// holding the parameters of the best validation epoch.
+///
+/// # Errors
+/// [`Error::Setting`] for a batch size of 0 or above `B`, or an empty split;
+/// [`Error::Diverged`]; [`Error::Core`].
+pub fn fit<M: Model, L: Loss<M::Output>, const B: usize>(
+    net: &mut Trainer<'_, f32, M, L, B>,
+    (train, valid): (Split<'_>, Split<'_>),
+    cfg: &TrainConfig,
+    bar: &ProgressBar,
+) -> Result<History> {
+    if cfg.batch == 0 || cfg.batch > B {
+        return Err(setting("batch size", format!("{} is not in 1..={B}", cfg.batch)));
+    }
+    train.check::<M>("training split")?;
+    valid.check::<M>("validation split")?;
+    let params = Footprint::<M, L, B>::PARAMS;
+    match cfg.optim {
+        Optim::Sgd => run(net, Sgd::new(cfg.lr as f32), (train, valid), cfg, bar),
+        Optim::Momentum { momentum } => {
+            let mut state = vec![0.0; params];
+            let opt = Momentum::new(cfg.lr as f32, momentum as f32, &mut state);
+            run(net, opt, (train, valid), cfg, bar)
+        }
+        Optim::Adam => {
+            let mut state = vec![0.0; 2 * params];
+            let config = AdamConfig {
+                lr: cfg.lr,
+                ..AdamConfig::default()
+            };
+            run(net, Adam::new(config, &mut state), (train, valid), cfg, bar)
+        }
+    }
+}
+
+fn run<M: Model, L: Loss<M::Output>, O: Optimizer<f32>, const B: usize>(
+    net: &mut Trainer<'_, f32, M, L, B>,
+    mut opt: O,
+    (train, valid): (Split<'_>, Split<'_>),
+    cfg: &TrainConfig,
+    bar: &ProgressBar,
+) -> Result<History> {
+    let start = Instant::now();
+    let mut rng = Rng::new(cfg.seed ^ SHUFFLE_STREAM);
+    let mut order: Vec<usize> = (0..train.rows::<M>()).collect();
+    bar.set_length((cfg.epochs * order.len().div_ceil(cfg.batch)) as u64);
+    let mut history = History::new(cfg.metric);
+    let mut best_params = net.graph().params().to_vec();
+    for epoch in 0..cfg.epochs {
+        let lr = cfg.schedule.lr(cfg.lr, epoch, cfg.epochs);
+        opt.set_lr(lr as f32);
+        rng.shuffle(&mut order);
+        for rows in order.chunks(cfg.batch) {
+            batch::load(net, &train, rows, cfg.shift.as_ref(), &mut rng)?;
+            step(net, &mut opt, cfg.frozen.as_ref()).context(|| format!("{}: training step", cfg.name))?;
+            bar.inc(1);
+        }
+        let record = score_epoch(net, (&train, &valid), cfg, epoch, lr)?;
+        bar.set_message(history.message(&record, cfg.epochs));
+        if history.push(record) {
+            best_params.copy_from_slice(net.graph().params());
+        }
+    }
+    net.graph_mut().params_mut().copy_from_slice(&best_params);
+    history.seconds = start.elapsed().as_secs_f64();
+    Ok(history)
+}
+
+/// One update: gradients, frozen ones zeroed, then the optimiser's step.
+fn step<M: Model, L: Loss<M::Output>, O: Optimizer<f32>, const B: usize>(
+    net: &mut Trainer<'_, f32, M, L, B>,
+    opt: &mut O,
+    frozen: Option<&Range<usize>>,
+) -> std::result::Result<f32, flambeau::Error> {
+    let Some(frozen) = frozen else {
+        return net.step(opt);
+    };
+    let loss = net.compute_grads()?;
+    if let Some(g) = net.graph_mut().param_grads_mut().get_mut(frozen.clone()) {
+        g.fill(0.0);
+    }
+    let (params, grads) = net.graph_mut().params_and_grads();
+    opt.step(params, grads)?;
+    Ok(loss)
+}
+
+fn score_epoch<M: Model, L: Loss<M::Output>, const B: usize>(
+    net: &mut Trainer<'_, f32, M, L, B>,
+    (train, valid): (&Split<'_>, &Split<'_>),
+    cfg: &TrainConfig,
+    epoch: usize,
+    lr: f64,
+) -> Result<EpochRecord> {
+    let t = evaluate(net, train, cfg.metric)?;
+    let v = evaluate(net, valid, cfg.metric)?;
+    for (what, value) in [("training loss", t.loss), ("validation loss", v.loss)] {
+        if !value.is_finite() {
+            return Err(Error::Diverged {
+                run: cfg.name.clone(),
+                epoch: epoch + 1,
+                what,
+            });
+        }
+    }
+    Ok(EpochRecord {
+        epoch: epoch + 1,
+        lr,
+        train_loss: t.loss,
+        valid_loss: v.loss,
+        train_score: t.score,
+        valid_score: v.score,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,128 @@
+use super::*;
+use flambeau::{BceLoss, CrossEntropyLoss, Linear, Sequential, Sigmoid, Tanh};
+
+type Xor = Sequential<(Linear<2, 8>, Tanh, Linear<8, 1>, Sigmoid)>;
+
+fn xor() -> (Vec<f32>, Vec<f32>) {
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for i in 0..40 {
+        let (a, b) = ((i & 1) as f32, ((i >> 1) & 1) as f32);
+        x.extend([a, b]);
+        y.push(if (a > 0.5) != (b > 0.5) { 1.0 } else { 0.0 });
+    }
+    (x, y)
+}
+
+fn cfg(epochs: usize, batch: usize) -> TrainConfig {
+    TrainConfig {
+        name: "test".into(),
+        epochs,
+        lr: 0.05,
+        batch,
+        seed: 3,
+        optim: Optim::Adam,
+        schedule: Schedule::Constant,
+        shift: None,
+        frozen: None,
+        metric: Metric::BinaryAccuracy,
+    }
+}
+
+fn model() -> Xor {
+    Sequential::new((Linear::new(), Tanh, Linear::new(), Sigmoid))
+}
+
+#[test]
+fn learns_xor_with_a_partial_last_batch() {
+    let (x, y) = xor();
+    let mut buffers = Buffers::new();
+    let mut net = buffers.trainer::<Xor, BceLoss, 16>(model(), BceLoss, 3).unwrap();
+    let split = Split { x: &x, y: &y };
+    // 40 rows in batches of 16: the last batch has 8 rows.
+    let history = fit(&mut net, (split, split), &cfg(150, 16), &ProgressBar::hidden()).unwrap();
+    assert_eq!(history.records.len(), 150);
+    let best = history.best().unwrap();
+    assert_eq!(best.valid_score, 1.0, "{best:?}");
+    // The selected parameters are the best epoch's: re-scoring gives its score.
+    let again = evaluate(&mut net, &split, Metric::BinaryAccuracy).unwrap();
+    assert_eq!(again.score, best.valid_score);
+    assert!((again.loss - best.valid_loss).abs() < 1e-6);
+}
+
+#[test]
+fn frozen_parameters_do_not_move() {
+    let (x, y) = xor();
+    let mut buffers = Buffers::new();
+    let mut net = buffers.trainer::<Xor, BceLoss, 8>(model(), BceLoss, 3).unwrap();
+    let before = net.graph().params().to_vec();
+    let frozen = 0..16; // the first layer's weight
+    let config = TrainConfig {
+        frozen: Some(frozen.clone()),
+        ..cfg(5, 8)
+    };
+    fit(
+        &mut net,
+        (Split { x: &x, y: &y }, Split { x: &x, y: &y }),
+        &config,
+        &ProgressBar::hidden(),
+    )
+    .unwrap();
+    let after = net.graph().params();
+    assert_eq!(&after[frozen.clone()], &before[frozen]);
+    assert_ne!(&after[16..], &before[16..]);
+}
+
+#[test]
+fn batch_larger_than_the_trainer_is_an_error() {
+    let (x, y) = xor();
+    let mut buffers = Buffers::new();
+    let mut net = buffers.trainer::<Xor, BceLoss, 8>(model(), BceLoss, 3).unwrap();
+    let split = Split { x: &x, y: &y };
+    let err = fit(&mut net, (split, split), &cfg(1, 9), &ProgressBar::hidden()).unwrap_err();
+    assert!(err.to_string().contains("batch size: 9 is not in 1..=8"), "{err}");
+    let empty = Split { x: &[], y: &[] };
+    assert!(fit(&mut net, (split, empty), &cfg(1, 8), &ProgressBar::hidden()).is_err());
+}
+
+#[test]
+fn shift_moves_pixels_and_fills_the_border() {
+    let src: Vec<f32> = (1..=9).map(|v| v as f32).collect();
+    let mut dst = vec![0.0; 9];
+    shift_image(&mut dst, &src, (3, 3), (1, -1), 0.0);
+    assert_eq!(dst, [0.0, 0.0, 0.0, 2.0, 3.0, 0.0, 5.0, 6.0, 0.0]);
+    shift_image(&mut dst, &src, (3, 3), (0, 0), 0.0);
+    assert_eq!(dst, src);
+}
+
+#[test]
+fn augmented_auto_encoder_targets_follow_their_inputs() {
+    type Ae = Sequential<(Linear<4, 4>,)>;
+    let x: Vec<f32> = (0..8).map(|v| v as f32).collect();
+    let mut buffers = Buffers::new();
+    let mut net = buffers
+        .trainer::<Ae, CrossEntropyLoss, 2>(Sequential::new((Linear::new(),)), CrossEntropyLoss, 1)
+        .unwrap();
+    let shift = Shift {
+        rows: 2,
+        cols: 2,
+        max: 1,
+        fill: -1.0,
+        targets_too: true,
+    };
+    let split = Split { x: &x, y: &x };
+    let mut rng = Rng::new(5);
+    for _ in 0..20 {
+        batch::load(&mut net, &split, &[0, 1], Some(&shift), &mut rng).unwrap();
+        let inputs = net.input_mut().to_vec();
+        assert_eq!(net.target_mut(), &inputs[..]);
+    }
+}
+
+#[test]
+fn cosine_schedule_ends_at_its_floor() {
+    let s = Schedule::Cosine { floor: 0.1 };
+    assert!((s.lr(1.0, 0, 11) - 1.0).abs() < 1e-12);
+    assert!((s.lr(1.0, 10, 11) - 0.1).abs() < 1e-12);
+    assert_eq!(Schedule::Constant.lr(0.3, 5, 10), 0.3);
+}
