@@ -64,7 +64,11 @@ pub(crate) fn tanhf(x: f32) -> f32 {
 }
 
 /// Whether the target has vector units that make branch-free selects pay.
-const VECTOR: bool = cfg!(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"));
+const VECTOR: bool = cfg!(any(
+    target_arch = "x86_64",
+    target_arch = "x86",
+    target_arch = "aarch64"
+));
 
 /// `tanh(a)` for `0 ≤ a < TANH_SMALL`.
 #[inline(always)]
