@@ -193,11 +193,16 @@ fn tn_acc_tiled<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out: usiz
 fn tn_acc_block<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out: usize) {
     let mut gws = gw.chunks_exact_mut(MR * inp);
     let mut o = 0;
+    // The tile's MR columns of gy, gathered once per block (not once per column tile).
+    let mut column = [[T::ZERO; MR]; ROW_BLOCK];
     for gwb in &mut gws {
-        let steps = gy.chunks_exact(out).zip(x.chunks_exact(inp)).map(|(gyr, xr)| {
-            let g = gyr.get(o..o + MR).and_then(|g| <[T; MR]>::try_from(g).ok());
-            (g.unwrap_or([T::ZERO; MR]), Some(xr))
-        });
+        for (g, gyr) in column.iter_mut().zip(gy.chunks_exact(out)) {
+            *g = gyr
+                .get(o..o + MR)
+                .and_then(|g| <[T; MR]>::try_from(g).ok())
+                .unwrap_or([T::ZERO; MR]);
+        }
+        let steps = column.iter().zip(x.chunks_exact(inp)).map(|(&g, xr)| (g, Some(xr)));
         rank1_acc(steps, gwb, inp);
         o += MR;
     }
