@@ -77,7 +77,11 @@ impl Node {
         matches!(self.op, Op::Param(_))
     }
 
-    pub(crate) fn range(&self) -> core::ops::Range<usize> {
+    /// Where the output lives in its arena: the parameter arena for a
+    /// parameter (so `graph.params()[node.range()]` is its tensor), else
+    /// the value arena. (For a parameter read in place from flash, a byte
+    /// range in the weights' data section.)
+    pub fn range(&self) -> core::ops::Range<usize> {
         self.offset as usize..(self.offset + self.len) as usize
     }
 

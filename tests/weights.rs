@@ -175,3 +175,17 @@ fn weights_read_in_place_give_bit_identical_outputs() {
         Some(Error::Safetensors(SafetensorsError::DtypeMismatch { layer: 0 }))
     ));
 }
+
+#[test]
+fn parameter_ranges_locate_each_tensor() {
+    let (mut tape, mut arena) = (vec![Node::EMPTY; Fp::NODES], vec![0.0f32; Fp::ARENA]);
+    let mut net = Trainer::<f32, Mlp, CrossEntropyLoss, 4>::new(MLP, CrossEntropyLoss, &mut tape, &mut arena).unwrap();
+    net.init(&mut Rng::new(8));
+    let g = net.graph();
+    let mut covered = 0;
+    for (node, _, values) in g.param_tensors() {
+        assert_eq!(&g.params()[node.range()], values);
+        covered += node.range().len();
+    }
+    assert_eq!(covered, g.params().len());
+}
