@@ -6,11 +6,12 @@ use std::ops::Range;
 use flambeau::{Loss, Model, Trainer};
 
 use super::Ctx;
-use super::run::{Head, RunResult, config, safetensors};
+use super::run::{Head, Outcome, RunResult, config, safetensors};
 use super::usps::{self, SIDE};
 use crate::error::{Result, setting};
 use crate::metrics::Metric;
 use crate::output::Artifacts;
+use crate::pca::Pca;
 use crate::plot;
 use crate::train::{self, Buffers, Evaluation, Split, evaluate};
 
@@ -129,6 +130,39 @@ pub fn reconstructions(
 
 /// The code sizes the auto-encoders are compiled for.
 pub const CODES: [usize; 5] = [8, 16, 32, 64, 128];
+
+/// One code size's work in an auto-encoder experiment.
+pub trait CodeSizeRun {
+    /// Trains and records everything at code size `K`.
+    ///
+    /// # Errors
+    /// Training, plotting and writing errors.
+    fn run<const K: usize>(&self, outcome: &mut Outcome) -> Result<()>;
+}
+
+/// Runs the job `make` builds from PCA at each code size, dispatching each
+/// size to the model compiled for it (sizes checked by [`check_codes`]).
+///
+/// # Errors
+/// The first job's error.
+pub fn over_codes<J: CodeSizeRun>(
+    codes: &[usize],
+    pca: &Pca,
+    outcome: &mut Outcome,
+    make: impl Fn(Pca) -> J,
+) -> Result<()> {
+    for &k in codes {
+        let job = make(pca.truncated(k));
+        match k {
+            8 => job.run::<8>(outcome)?,
+            16 => job.run::<16>(outcome)?,
+            32 => job.run::<32>(outcome)?,
+            64 => job.run::<64>(outcome)?,
+            _ => job.run::<128>(outcome)?,
+        }
+    }
+    Ok(())
+}
 
 /// Checks that every requested code size is compiled in.
 ///

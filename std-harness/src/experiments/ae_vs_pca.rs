@@ -48,23 +48,15 @@ pub fn run(ctx: &Ctx, args: &RunArgs, codes: Option<&[usize]>) -> Result<Written
     let data = usps::load(ctx, settings.train_size, settings.centre)?;
     let pca = Pca::fit(&data.train.x, PIXELS)?;
     let mut outcome = Outcome::default();
-    for &k in codes {
-        let job = Job {
-            ctx,
-            args,
-            settings: &settings,
-            data: &data,
-            pca: pca.truncated(k),
-            flag: codes_flag(codes),
-        };
-        match k {
-            8 => job.run::<8>(&mut outcome)?,
-            16 => job.run::<16>(&mut outcome)?,
-            32 => job.run::<32>(&mut outcome)?,
-            64 => job.run::<64>(&mut outcome)?,
-            _ => job.run::<128>(&mut outcome)?,
-        }
-    }
+    let flag = codes_flag(codes);
+    ae::over_codes(codes, &pca, &mut outcome, |pca| Job {
+        ctx,
+        args,
+        settings: &settings,
+        data: &data,
+        pca,
+        flag: flag.clone(),
+    })?;
     finish(ctx, "ae-vs-pca", args, outcome)
 }
 
@@ -77,7 +69,7 @@ struct Job<'a> {
     flag: String,
 }
 
-impl Job<'_> {
+impl ae::CodeSizeRun for Job<'_> {
     fn run<const K: usize>(&self, outcome: &mut Outcome) -> Result<()> {
         let (d, pca) = (self.data, &self.pca);
         let init = self.settings.init;
@@ -129,7 +121,9 @@ impl Job<'_> {
         }
         Ok(())
     }
+}
 
+impl Job<'_> {
     fn head(&self, net: &impl flambeau::Describe, variant: &str) -> Head<'_> {
         Head {
             experiment: "ae-vs-pca",

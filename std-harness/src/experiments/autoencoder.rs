@@ -58,23 +58,15 @@ pub fn run(ctx: &Ctx, args: &RunArgs, codes: Option<&[usize]>) -> Result<Written
     let data = usps::load(ctx, settings.train_size, settings.centre)?;
     let pca = Pca::fit(&data.train.x, PIXELS)?;
     let mut outcome = Outcome::default();
-    for &k in codes {
-        let job = Job {
-            ctx,
-            args,
-            settings: &settings,
-            data: &data,
-            pca: pca.truncated(k),
-            codes_flag: codes_flag(codes),
-        };
-        match k {
-            8 => job.run::<8>(&mut outcome)?,
-            16 => job.run::<16>(&mut outcome)?,
-            32 => job.run::<32>(&mut outcome)?,
-            64 => job.run::<64>(&mut outcome)?,
-            _ => job.run::<128>(&mut outcome)?,
-        }
-    }
+    let flag = codes_flag(codes);
+    ae::over_codes(codes, &pca, &mut outcome, |pca| Job {
+        ctx,
+        args,
+        settings: &settings,
+        data: &data,
+        pca,
+        codes_flag: flag.clone(),
+    })?;
     finish(ctx, "autoencoder", args, outcome)
 }
 
@@ -105,7 +97,7 @@ struct Job<'a> {
     codes_flag: String,
 }
 
-impl Job<'_> {
+impl ae::CodeSizeRun for Job<'_> {
     fn run<const K: usize>(&self, outcome: &mut Outcome) -> Result<()> {
         let test = &self.data.test;
         let pca_test = self.pca.reconstruct(&test.x);
@@ -147,7 +139,9 @@ impl Job<'_> {
         outcome.runs.push(result);
         Ok(())
     }
+}
 
+impl Job<'_> {
     fn head(&self, net: &impl flambeau::Describe) -> Head<'_> {
         Head {
             experiment: "autoencoder",
