@@ -129,6 +129,11 @@ fn main() {
         println!("dense 256→256 b256 GFLOP/s fwd/bwd: {:?}", dense::<256, 256, 256>());
         println!("dense 256→128 b32  GFLOP/s fwd/bwd: {:?}", dense::<32, 256, 128>());
         println!("dense 4064→10 b32  GFLOP/s fwd/bwd: {:?}", dense::<32, 4064, 10>());
+        println!("dense 256→128 b8   GFLOP/s fwd/bwd: {:?}", dense::<8, 256, 128>());
+        println!("dense 256→128 b16  GFLOP/s fwd/bwd: {:?}", dense::<16, 256, 128>());
+        println!("dense 256→128 b24  GFLOP/s fwd/bwd: {:?}", dense::<24, 256, 128>());
+        println!("dense 128→64 b16   GFLOP/s fwd/bwd: {:?}", dense::<16, 128, 64>());
+        println!("dense 64→10 b256   GFLOP/s fwd/bwd: {:?}", dense::<256, 64, 10>());
     }
     if run("train1") {
         println!(
@@ -159,8 +164,10 @@ fn main() {
             std::hint::black_box(infer_us::<Mlp, 1>(&mlp(), &x, 1024));
         }
     }
-    if run("infer") {
+    if run("infer") || run("infer1") {
         println!("MLP infer b1   µs/sample: {:.3}", infer_us::<Mlp, 1>(&mlp(), &x, 1024));
+    }
+    if run("infer") {
         println!(
             "MLP infer b256 µs/sample: {:.3}",
             infer_us::<Mlp, 256>(&mlp(), &x, 1792)
