@@ -3,7 +3,7 @@
 //! networks. The full benchmark against PyTorch and the Rust libraries is
 //! `cargo bench -p flambeau-harness --bench speed`.
 //!
-//! `cargo run --release --example kernel_bench [dense|train1|train32|train256|train7291|infer|cnn]`
+//! `cargo run --release --example kernel_bench [dense|train1|train32|train256|train7291|infer1|infer256|cnn] (a prefix picks several)`
 //! (CPU time of the benchmarking thread, so a busy machine skews it less).
 
 use flambeau::{
@@ -134,6 +134,7 @@ fn main() {
         println!("dense 256→128 b24  GFLOP/s fwd/bwd: {:?}", dense::<24, 256, 128>());
         println!("dense 128→64 b16   GFLOP/s fwd/bwd: {:?}", dense::<16, 128, 64>());
         println!("dense 64→10 b256   GFLOP/s fwd/bwd: {:?}", dense::<256, 64, 10>());
+        println!("dense 256→128 b2048 GFLOP/s fwd/bwd: {:?}", dense::<2048, 256, 128>());
     }
     if run("train1") {
         println!(
@@ -164,10 +165,10 @@ fn main() {
             std::hint::black_box(infer_us::<Mlp, 1>(&mlp(), &x, 1024));
         }
     }
-    if run("infer") || run("infer1") {
+    if run("infer1") {
         println!("MLP infer b1   µs/sample: {:.3}", infer_us::<Mlp, 1>(&mlp(), &x, 1024));
     }
-    if run("infer") {
+    if run("infer256") {
         println!(
             "MLP infer b256 µs/sample: {:.3}",
             infer_us::<Mlp, 256>(&mlp(), &x, 1792)

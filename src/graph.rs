@@ -240,7 +240,7 @@ impl<'a, T: Float> Graph<'a, T> {
                 got: data.len(),
             });
         }
-        if let Some(index) = data.iter().position(|v| !v.is_finite()) {
+        if let Some(index) = first_non_finite(data) {
             return Err(Error::NonFinite { what, index });
         }
         let buf = self.input_mut(x);
@@ -307,5 +307,37 @@ impl<'a, T: Float> Graph<'a, T> {
     /// The current layer index.
     pub fn layer(&self) -> usize {
         self.layer as usize
+    }
+}
+
+/// The index of the first NaN or infinity in `data`: blocks are checked
+/// without an early exit (so the check vectorises), then the bad block is searched.
+fn first_non_finite<T: Float>(data: &[T]) -> Option<usize> {
+    const BLOCK: usize = 64;
+    let block = data
+        .chunks(BLOCK)
+        .position(|c| !c.iter().fold(true, |ok, v| ok & v.is_finite()))?;
+    let start = block * BLOCK;
+    let offset = data.get(start..)?.iter().position(|v| !v.is_finite())?;
+    Some(start + offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_non_finite;
+
+    #[test]
+    fn first_non_finite_finds_the_first_bad_value_in_any_block() {
+        let mut data = [1.0f32; 200];
+        assert_eq!(first_non_finite(&data), None);
+        assert_eq!(first_non_finite::<f32>(&[]), None);
+        for at in [0, 1, 63, 64, 65, 127, 199] {
+            let mut d = data;
+            d[at] = f32::NAN;
+            d[199] = f32::INFINITY;
+            assert_eq!(first_non_finite(&d), Some(at), "NaN at {at}");
+        }
+        data[150] = f32::NEG_INFINITY;
+        assert_eq!(first_non_finite(&data), Some(150));
     }
 }

@@ -102,16 +102,22 @@ impl<T: Float> Graph<'_, T> {
             param_grads,
             values,
             grads,
-            values_used,
             rows,
             ..
         } = self;
         let rows = *rows;
-        grads.iter_mut().take(*values_used).for_each(|g| *g = T::ZERO);
+        let tape = tape.get(..=loss.id as usize).unwrap_or(&[]);
+        // Only the gradients this walk reads and accumulates into start at zero (the valid rows of
+        // the values that need one); those of inputs and targets are never touched.
+        for n in tape.iter().filter(|n| n.needs_grad && !n.is_param()) {
+            let start = n.offset as usize;
+            if let Some(g) = grads.get_mut(start..start + n.len_for(rows)) {
+                g.fill(T::ZERO);
+            }
+        }
         if let Some(g) = grads.get_mut(seed) {
             *g = T::ONE;
         }
-        let tape = tape.get(..=loss.id as usize).unwrap_or(&[]);
         for node in tape.iter().rev().filter(|n| n.needs_grad && n.op.arity() > 0) {
             let ins = node
                 .inputs

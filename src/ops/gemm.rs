@@ -29,7 +29,7 @@ const CW: usize = 2 * LANES;
 /// Outputs per dot-product tile in [`nt`] (written out for 4 in [`dot_tile`]).
 const NR: usize = 4;
 /// Rows of `x` per cache block in [`tn_acc`].
-const ROW_BLOCK: usize = 64;
+const ROW_BLOCK: usize = 256;
 
 /// Whether the register tiles pay off: on targets with vector units and
 /// many registers. On microcontrollers (a scalar FPU or soft float, 16
@@ -47,8 +47,14 @@ const TILED: bool = cfg!(any(
 #[inline(never)]
 pub(crate) fn nt<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: usize) {
     if TILED {
-        return nt_tiled(x, w, b, y, inp, out);
+        nt_tiled(x, w, b, y, inp, out);
+    } else {
+        nt_plain(x, w, b, y, inp, out);
     }
+}
+
+/// [`nt`] as plain loops (microcontrollers).
+fn nt_plain<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: usize) {
     for (xr, yr) in x.chunks_exact(inp).zip(y.chunks_exact_mut(out)) {
         for ((yo, wo), &bo) in yr.iter_mut().zip(w.chunks_exact(inp)).zip(b) {
             *yo = bo + dot(xr, wo);
@@ -60,8 +66,14 @@ pub(crate) fn nt<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, o
 #[inline(never)]
 pub(crate) fn nn_acc<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
     if TILED {
-        return nn_acc_tiled(gy, w, gx, inp, out);
+        nn_acc_tiled(gy, w, gx, inp, out);
+    } else {
+        nn_acc_plain(gy, w, gx, inp, out);
     }
+}
+
+/// [`nn_acc`] as plain loops (microcontrollers).
+fn nn_acc_plain<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
     for (gxr, gyr) in gx.chunks_exact_mut(inp).zip(gy.chunks_exact(out)) {
         for (&g, wo) in gyr.iter().zip(w.chunks_exact(inp)) {
             axpy(gxr, g, wo);
@@ -73,8 +85,14 @@ pub(crate) fn nn_acc<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out:
 #[inline(never)]
 pub(crate) fn tn_acc<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out: usize) {
     if TILED {
-        return tn_acc_tiled(gy, x, gw, inp, out);
+        tn_acc_tiled(gy, x, gw, inp, out);
+    } else {
+        tn_acc_plain(gy, x, gw, inp, out);
     }
+}
+
+/// [`tn_acc`] as plain loops (microcontrollers).
+fn tn_acc_plain<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out: usize) {
     for (xr, gyr) in x.chunks_exact(inp).zip(gy.chunks_exact(out)) {
         for (&g, gwo) in gyr.iter().zip(gw.chunks_exact_mut(inp)) {
             axpy(gwo, g, xr);
@@ -225,8 +243,9 @@ fn nt_packed<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: 
     }
 }
 
-/// `panel[i][j] = w[j][i]` for the [`NP`] rows of `w` (each `inp` long),
-/// in blocks of `NP × LANES` that the compiler turns into vector shuffles.
+/// `panel[i][j] = w[j][i]` for the [`NP`] rows of `w` (each `inp` long).
+/// Portable code gives scalar moves or gathers here (about 1.5 cycles per
+/// value on a desktop core), which [`nt_plan`] charges for.
 #[inline(never)]
 fn transpose_panel<T: Float>(w: &[T], panel: &mut [[T; NP]], inp: usize) {
     let Some(w) = w.get(..NP * inp) else { return };
@@ -516,16 +535,20 @@ fn rank1_acc<'b, T: Float + 'b, const M: usize>(
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
+    use std::vec;
+    use std::vec::Vec;
 
     /// Values with every mantissa bit busy, so that a change of summation order shows.
-    fn values<T: Float>(n: usize, seed: u64) -> [T; 33_000] {
+    fn values<T: Float>(n: usize, seed: u64) -> Vec<T> {
         let mut s = seed;
-        core::array::from_fn(|i| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let u = (s >> 11) as f64 / (1u64 << 53) as f64;
-            if i < n { T::from_f64(2.0 * u - 1.0) } else { T::ZERO }
-        })
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                T::from_f64(2.0 * ((s >> 11) as f64 / (1u64 << 53) as f64) - 1.0)
+            })
+            .collect()
     }
 
     /// Every path of [`nt`] (dot tiles, panels of weights, panels of rows,
@@ -545,13 +568,13 @@ mod tests {
             (40, 512, 16),
             (20, 600, 20),
         ] {
-            let x = values::<T>(rows * inp, 1);
-            let w = values::<T>(out * inp, 2);
-            let b = values::<T>(out, 3);
-            let (x, w, b) = (&x[..rows * inp], &w[..out * inp], &b[..out]);
-            let mut y = [T::ZERO; 32 * 128];
-            let y = &mut y[..rows * out];
-            nt(x, w, b, y, inp, out);
+            let (x, w, b) = (
+                values::<T>(rows * inp, 1),
+                values::<T>(out * inp, 2),
+                values::<T>(out, 3),
+            );
+            let mut y = vec![T::ZERO; rows * out];
+            nt(&x, &w, &b, &mut y, inp, out);
             for (r, (yr, xr)) in y.chunks_exact(out).zip(x.chunks_exact(inp)).enumerate() {
                 for (o, (&yv, wo)) in yr.iter().zip(w.chunks_exact(inp)).enumerate() {
                     let want = b[o] + dot(xr, wo);
@@ -562,6 +585,47 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The tiled gradient products sum in the plain loops' order when the
+    /// gradients start at zero and the batch fits one row block.
+    fn tiled_gradients_match_plain<T: Float>() {
+        // the first element whose bits differ
+        let differ = |a: &[T], b: &[T]| {
+            a.iter()
+                .zip(b)
+                .position(|(p, q)| p.to_f64().to_bits() != q.to_f64().to_bits())
+        };
+        for &(rows, inp, out) in &[(1, 9, 7), (5, 40, 20), (64, 17, 3), (100, 33, 16), (256, 8, 9)] {
+            let (x, gy, w, b) = (
+                values::<T>(rows * inp, 4),
+                values::<T>(rows * out, 5),
+                values::<T>(out * inp, 6),
+                values::<T>(out, 7),
+            );
+            let (mut tiled, mut plain) = (vec![T::ZERO; out * inp], vec![T::ZERO; out * inp]);
+            tn_acc_tiled(&gy, &x, &mut tiled, inp, out);
+            tn_acc_plain(&gy, &x, &mut plain, inp, out);
+            assert_eq!(differ(&tiled, &plain), None, "tn_acc rows {rows} inp {inp} out {out}");
+            let (mut tiled, mut plain) = (vec![T::ZERO; rows * inp], vec![T::ZERO; rows * inp]);
+            nn_acc_tiled(&gy, &w, &mut tiled, inp, out);
+            nn_acc_plain(&gy, &w, &mut plain, inp, out);
+            assert_eq!(differ(&tiled, &plain), None, "nn_acc rows {rows} inp {inp} out {out}");
+            let (mut tiled, mut plain) = (vec![T::ZERO; rows * out], vec![T::ZERO; rows * out]);
+            nt_tiled(&x, &w, &b, &mut tiled, inp, out);
+            nt_plain(&x, &w, &b, &mut plain, inp, out);
+            assert_eq!(differ(&tiled, &plain), None, "nt rows {rows} inp {inp} out {out}");
+        }
+    }
+
+    #[test]
+    fn tiled_gradients_match_plain_f32() {
+        tiled_gradients_match_plain::<f32>();
+    }
+
+    #[test]
+    fn tiled_gradients_match_plain_f64() {
+        tiled_gradients_match_plain::<f64>();
     }
 
     #[test]

@@ -130,26 +130,28 @@ fn train_parallel<M: Model + Clone + Send, L: Loss<M::Output> + Clone + Send, co
     let mut sgd = Sgd::new(LR);
     let (mut xb, mut tb) = (vec![0.0f32; 2 * H * n_in], vec![0.0f32; 2 * H * n_out]);
     let (mut times, mut last) = (Vec::new(), 0.0);
-    for epoch in 0..=epochs {
-        let start = Instant::now();
-        rng.shuffle(&mut order);
-        let mut total = 0.0;
-        for batch in order.chunks(2 * H) {
-            for (r, &i) in batch.iter().enumerate() {
-                xb[r * n_in..(r + 1) * n_in].copy_from_slice(&x[i * n_in..(i + 1) * n_in]);
-                tb[r * n_out..(r + 1) * n_out].copy_from_slice(&t[i * n_out..(i + 1) * n_out]);
+    dp.session(|dp| {
+        for epoch in 0..=epochs {
+            let start = Instant::now();
+            rng.shuffle(&mut order);
+            let mut total = 0.0;
+            for batch in order.chunks(2 * H) {
+                for (r, &i) in batch.iter().enumerate() {
+                    xb[r * n_in..(r + 1) * n_in].copy_from_slice(&x[i * n_in..(i + 1) * n_in]);
+                    tb[r * n_out..(r + 1) * n_out].copy_from_slice(&t[i * n_out..(i + 1) * n_out]);
+                }
+                let rows = batch.len();
+                total += dp
+                    .step(&xb[..rows * n_in], &tb[..rows * n_out], &mut sgd)
+                    .expect("step")
+                    * rows as f32;
             }
-            let rows = batch.len();
-            total += dp
-                .step(&xb[..rows * n_in], &tb[..rows * n_out], &mut sgd)
-                .expect("step")
-                * rows as f32;
+            if epoch > 0 {
+                times.push(start.elapsed().as_secs_f64());
+            }
+            last = total / n as f32;
         }
-        if epoch > 0 {
-            times.push(start.elapsed().as_secs_f64());
-        }
-        last = total / n as f32;
-    }
+    });
     (times, last)
 }
 

@@ -5,6 +5,8 @@
 //! parameters are copied to the second. The result equals one thread's at
 //! the full batch size up to the order of float summation.
 
+use std::sync::{Mutex, mpsc};
+
 use flambeau::{Error, Float, Loss, Model, Optimizer, Shape, Trainer};
 
 /// Two replicas of a model at batch size `H` each: batches of up to `2·H` rows.
@@ -40,6 +42,8 @@ impl<'a, T: Float, M: Model + Send, L: Loss<M::Output> + Send, const H: usize> D
 
     /// One step on up to `2·H` rows of `inputs` and `targets`: the first `H`
     /// rows on this thread, the rest on a second; returns the batch loss.
+    /// Starts a thread for the step: a training loop should run inside
+    /// [`DataParallel::session`] instead, which keeps one worker for all its steps.
     ///
     /// # Errors
     /// As [`Trainer::set_batch`] and [`Trainer::step`].
@@ -47,40 +51,95 @@ impl<'a, T: Float, M: Model + Send, L: Loss<M::Output> + Send, const H: usize> D
     where
         T: Send,
     {
+        self.session(|s| s.step(inputs, targets, opt))
+    }
+
+    /// Runs `f` with a worker thread that owns the second replica until `f`
+    /// returns; every [`Session::step`] inside hands it the second half of the
+    /// batch (two messages per step, no thread started per step).
+    pub fn session<R>(&mut self, f: impl FnOnce(&mut Session<'_, 'a, T, M, L, H>) -> R) -> R
+    where
+        T: Send,
+    {
+        let [a, b] = &mut self.replicas;
+        let second = Mutex::new(b);
+        std::thread::scope(|s| {
+            let (go, work) = mpsc::channel::<()>();
+            let (report, done) = mpsc::channel::<Result<T, Error>>();
+            let worker = &second;
+            s.spawn(move || {
+                for () in work {
+                    let result = match worker.lock() {
+                        Ok(mut b) => b.compute_grads(),
+                        Err(_) => Err(Error::NoGradients),
+                    };
+                    if report.send(result).is_err() {
+                        break;
+                    }
+                }
+            });
+            let mut session = Session {
+                first: a,
+                second: &second,
+                go,
+                done,
+            };
+            f(&mut session)
+            // dropping the session closes `go`, which ends the worker
+        })
+    }
+}
+
+/// The training loop's side of [`DataParallel::session`].
+pub struct Session<'s, 'a, T: Float, M: Model, L: Loss<M::Output>, const H: usize> {
+    first: &'s mut Trainer<'a, T, M, L, H>,
+    second: &'s Mutex<&'s mut Trainer<'a, T, M, L, H>>,
+    go: mpsc::Sender<()>,
+    done: mpsc::Receiver<Result<T, Error>>,
+}
+
+impl<T: Float, M: Model, L: Loss<M::Output>, const H: usize> Session<'_, '_, T, M, L, H> {
+    /// The first replica, which holds the trained parameters.
+    pub fn trainer(&self) -> &Trainer<'_, T, M, L, H> {
+        self.first
+    }
+
+    /// As [`DataParallel::step`], on the session's worker.
+    ///
+    /// # Errors
+    /// As [`Trainer::set_batch`] and [`Trainer::step`].
+    pub fn step<O: Optimizer<T>>(&mut self, inputs: &[T], targets: &[T], opt: &mut O) -> Result<T, Error> {
         let (n_in, n_out) = (<M::Input as Shape>::SIZE, <M::Output as Shape>::SIZE);
         let rows = inputs.len() / n_in.max(1);
         let first = rows.min(H);
         let (x0, x1) = inputs.split_at(first * n_in);
         let (t0, t1) = targets.split_at((first * n_out).min(targets.len()));
-        let [a, b] = &mut self.replicas;
-        let (la, lb) = std::thread::scope(|s| {
-            let other = (rows > first).then(|| {
-                s.spawn(move || -> Result<T, Error> {
-                    b.set_batch(x1, t1)?;
-                    b.compute_grads()
-                })
-            });
-            let la = a.set_batch(x0, t0).and_then(|()| a.compute_grads());
-            let lb = other.map(|h| h.join().unwrap_or(Err(Error::NoGradients)));
-            (la, lb)
-        });
+        let split = rows > first;
+        if split {
+            self.second.lock().map_err(|_| Error::NoGradients)?.set_batch(x1, t1)?;
+            self.go.send(()).map_err(|_| Error::NoGradients)?;
+        }
+        let a = &mut *self.first;
+        let la = a.set_batch(x0, t0).and_then(|()| a.compute_grads());
+        // wait for the worker even when this half failed, so it never outlives the step
+        let lb = split.then(|| self.done.recv().unwrap_or(Err(Error::NoGradients)));
         let mut loss = la?;
+        let mut second = self.second.lock().map_err(|_| Error::NoGradients)?;
         if let Some(lb) = lb {
             let lb = lb?;
             let (w0, w1) = (
                 T::from_usize(first) / T::from_usize(rows),
                 T::from_usize(rows - first) / T::from_usize(rows),
             );
-            let [a, b] = &mut self.replicas;
-            let gb = b.graph().param_grads();
+            let gb = second.graph().param_grads();
             for (g, &h) in a.graph_mut().param_grads_mut().iter_mut().zip(gb) {
                 *g = w0 * *g + w1 * h;
             }
             loss = w0 * loss + w1 * lb;
         }
-        let (params, grads) = self.replicas[0].graph_mut().params_and_grads();
+        let (params, grads) = a.graph_mut().params_and_grads();
         opt.step(params, grads)?;
-        self.sync();
+        second.graph_mut().params_mut().copy_from_slice(a.graph().params());
         Ok(loss)
     }
 }

@@ -33,14 +33,24 @@ fn two_threads_match_one_thread() {
         .params_mut()
         .copy_from_slice(one.graph().params());
     two.sync();
-    // full batches of 8, then a partial batch of 5 (4 + 1 rows)
-    for (step, rows) in [8, 8, 8, 5, 8].into_iter().enumerate() {
-        let (x, t) = batches(step as u64, rows);
+    // full batches of 8, a partial batch of 5 (4 + 1 rows) and one of 3 (this thread only);
+    // the first steps start a thread each, the last ones share a session's worker
+    let steps = [8, 8, 8, 5, 8, 3, 8, 5, 8];
+    let mut one_step = |step: usize, two_step: &mut dyn FnMut(&[f32], &[f32]) -> f32| {
+        let (x, t) = batches(step as u64, steps[step]);
         one.set_batch(&x, &t).unwrap();
         let l1 = one.step(&mut Sgd::new(0.5)).unwrap();
-        let l2 = two.step(&x, &t, &mut Sgd::new(0.5)).unwrap();
+        let l2 = two_step(&x, &t);
         assert!((l1 - l2).abs() < 1e-6, "step {step}: loss {l1} vs {l2}");
+    };
+    for step in 0..4 {
+        one_step(step, &mut |x, t| two.step(x, t, &mut Sgd::new(0.5)).unwrap());
     }
+    two.session(|s| {
+        for step in 4..steps.len() {
+            one_step(step, &mut |x, t| s.step(x, t, &mut Sgd::new(0.5)).unwrap());
+        }
+    });
     let diff = one
         .graph()
         .params()
