@@ -5,7 +5,8 @@
 //! parameters are copied to the second. The result equals one thread's at
 //! the full batch size up to the order of float summation.
 
-use std::sync::{Mutex, mpsc};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use flambeau::{Error, Float, Loss, Model, Optimizer, Shape, Trainer};
 
@@ -56,37 +57,84 @@ impl<'a, T: Float, M: Model + Send, L: Loss<M::Output> + Send, const H: usize> D
 
     /// Runs `f` with a worker thread that owns the second replica until `f`
     /// returns; every [`Session::step`] inside hands it the second half of the
-    /// batch (two messages per step, no thread started per step).
+    /// batch. The two threads meet through atomic counters that the waiting
+    /// side polls for a while before it sleeps: a sleeping thread takes tens
+    /// of microseconds to wake (more in a virtual machine), a large share of a
+    /// step at these sizes.
     pub fn session<R>(&mut self, f: impl FnOnce(&mut Session<'_, 'a, T, M, L, H>) -> R) -> R
     where
         T: Send,
     {
         let [a, b] = &mut self.replicas;
         let second = Mutex::new(b);
+        let handoff = Handoff {
+            go: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+            result: Mutex::new(None),
+        };
         std::thread::scope(|s| {
-            let (go, work) = mpsc::channel::<()>();
-            let (report, done) = mpsc::channel::<Result<T, Error>>();
-            let worker = &second;
-            s.spawn(move || {
-                for () in work {
+            let (worker, shared) = (&second, &handoff);
+            let thread = s.spawn(move || {
+                let mut seen = 0;
+                while shared.wait_for(&shared.go, seen + 1) {
+                    seen += 1;
                     let result = match worker.lock() {
                         Ok(mut b) => b.compute_grads(),
                         Err(_) => Err(Error::NoGradients),
                     };
-                    if report.send(result).is_err() {
-                        break;
+                    if let Ok(mut slot) = shared.result.lock() {
+                        *slot = Some(result);
                     }
+                    shared.done.store(seen, Ordering::Release);
                 }
             });
             let mut session = Session {
                 first: a,
                 second: &second,
-                go,
-                done,
+                handoff: &handoff,
+                worker: thread.thread().clone(),
+                steps: 0,
             };
             f(&mut session)
-            // dropping the session closes `go`, which ends the worker
+            // dropping the session (also when `f` panics) stops the worker
         })
+    }
+}
+
+/// Where the two threads of a [`Session`] meet.
+struct Handoff<T> {
+    /// Steps handed to the worker.
+    go: AtomicUsize,
+    /// Steps the worker finished.
+    done: AtomicUsize,
+    /// Set when the session ends.
+    stop: AtomicBool,
+    /// The worker's loss for the last step.
+    result: Mutex<Option<Result<T, Error>>>,
+}
+
+impl<T> Handoff<T> {
+    /// Polls before sleeping.
+    const SPINS: u32 = 1 << 12;
+
+    /// Waits until `counter` reaches `target` (true) or the session stops (false).
+    fn wait_for(&self, counter: &AtomicUsize, target: usize) -> bool {
+        let mut spins = 0;
+        loop {
+            if counter.load(Ordering::Acquire) >= target {
+                return true;
+            }
+            if self.stop.load(Ordering::Acquire) {
+                return false;
+            }
+            if spins < Self::SPINS {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                std::thread::park_timeout(std::time::Duration::from_millis(1));
+            }
+        }
     }
 }
 
@@ -94,8 +142,16 @@ impl<'a, T: Float, M: Model + Send, L: Loss<M::Output> + Send, const H: usize> D
 pub struct Session<'s, 'a, T: Float, M: Model, L: Loss<M::Output>, const H: usize> {
     first: &'s mut Trainer<'a, T, M, L, H>,
     second: &'s Mutex<&'s mut Trainer<'a, T, M, L, H>>,
-    go: mpsc::Sender<()>,
-    done: mpsc::Receiver<Result<T, Error>>,
+    handoff: &'s Handoff<T>,
+    worker: std::thread::Thread,
+    steps: usize,
+}
+
+impl<T: Float, M: Model, L: Loss<M::Output>, const H: usize> Drop for Session<'_, '_, T, M, L, H> {
+    fn drop(&mut self) {
+        self.handoff.stop.store(true, Ordering::Release);
+        self.worker.unpark();
+    }
 }
 
 impl<T: Float, M: Model, L: Loss<M::Output>, const H: usize> Session<'_, '_, T, M, L, H> {
@@ -117,12 +173,18 @@ impl<T: Float, M: Model, L: Loss<M::Output>, const H: usize> Session<'_, '_, T, 
         let split = rows > first;
         if split {
             self.second.lock().map_err(|_| Error::NoGradients)?.set_batch(x1, t1)?;
-            self.go.send(()).map_err(|_| Error::NoGradients)?;
+            self.steps += 1;
+            self.handoff.go.store(self.steps, Ordering::Release);
+            self.worker.unpark();
         }
         let a = &mut *self.first;
         let la = a.set_batch(x0, t0).and_then(|()| a.compute_grads());
         // wait for the worker even when this half failed, so it never outlives the step
-        let lb = split.then(|| self.done.recv().unwrap_or(Err(Error::NoGradients)));
+        let lb = split.then(|| {
+            let finished = self.handoff.wait_for(&self.handoff.done, self.steps);
+            let result = self.handoff.result.lock().ok().and_then(|mut r| r.take());
+            result.filter(|_| finished).unwrap_or(Err(Error::NoGradients))
+        });
         let mut loss = la?;
         let mut second = self.second.lock().map_err(|_| Error::NoGradients)?;
         if let Some(lb) = lb {

@@ -60,3 +60,25 @@ fn two_threads_match_one_thread() {
     let max = diff.fold(0.0f32, f32::max);
     assert!(max < 1e-5, "largest parameter difference {max}");
 }
+
+#[test]
+fn a_panicking_session_stops_its_worker() {
+    type Half = Footprint<Mlp, CrossEntropyLoss, 4>;
+    let (mut t0, mut a0) = (vec![Node::EMPTY; Half::NODES], vec![0.0f32; Half::ARENA]);
+    let (mut t1, mut a1) = (vec![Node::EMPTY; Half::NODES], vec![0.0f32; Half::ARENA]);
+    let first = Trainer::<f32, Mlp, CrossEntropyLoss, 4>::new(MLP, CrossEntropyLoss, &mut t0, &mut a0).unwrap();
+    let second = Trainer::<f32, Mlp, CrossEntropyLoss, 4>::new(MLP, CrossEntropyLoss, &mut t1, &mut a1).unwrap();
+    let mut two = DataParallel::new(first, second);
+    let (x, t) = batches(1, 8);
+    // the scope would wait forever for a worker that was never told to stop
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        two.session(|s| {
+            s.step(&x, &t, &mut Sgd::new(0.1)).unwrap();
+            panic!("training loop failed");
+        })
+    }));
+    assert!(outcome.is_err());
+    // and the replicas are still usable afterwards
+    let loss = two.step(&x, &t, &mut Sgd::new(0.1)).unwrap();
+    assert!(loss.is_finite());
+}
