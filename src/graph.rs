@@ -311,9 +311,13 @@ impl<'a, T: Float> Graph<'a, T> {
 }
 
 /// The index of the first NaN or infinity in `data`: blocks are checked
-/// without an early exit (so the check vectorises), then the bad block is searched.
+/// without an early exit (so the check vectorises), then the bad block is
+/// searched; a short slice is searched directly.
 fn first_non_finite<T: Float>(data: &[T]) -> Option<usize> {
     const BLOCK: usize = 64;
+    if data.len() <= BLOCK {
+        return data.iter().position(|v| !v.is_finite());
+    }
     let block = data
         .chunks(BLOCK)
         .position(|c| !c.iter().fold(true, |ok, v| ok & v.is_finite()))?;
@@ -339,5 +343,8 @@ mod tests {
         }
         data[150] = f32::NEG_INFINITY;
         assert_eq!(first_non_finite(&data), Some(150));
+        // short slices take the direct search
+        assert_eq!(first_non_finite(&data[140..160]), Some(10));
+        assert_eq!(first_non_finite(&data[..64]), None);
     }
 }

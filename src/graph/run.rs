@@ -10,6 +10,21 @@ use crate::ops::{self, Src};
 use crate::shape::Scalar;
 use crate::tape::Node;
 
+/// Clears the valid rows of the gradients of the values that need one (those
+/// of inputs and targets are never read).
+#[inline(never)]
+fn zero_needed_grads<T: Float>(tape: &[Node], grads: &mut [T], rows: usize) {
+    for n in tape.iter().filter(|n| n.needs_grad && !n.is_param()) {
+        let start = n.offset as usize;
+        if let Some(g) = grads.get_mut(start..start + n.len_for(rows)) {
+            g.fill(T::ZERO);
+        }
+    }
+}
+
+/// Gradient stores up to this many values are cleared whole before a backward walk.
+const SMALL_STORE: usize = 1 << 14;
+
 /// The valid part of a node's values: parameters whole, batches trimmed to `rows`.
 fn view<'v, T>(n: &Node, params: &'v [T], values: &'v [T], rows: usize) -> &'v [T] {
     let store = if n.is_param() { params } else { values };
@@ -102,22 +117,22 @@ impl<T: Float> Graph<'_, T> {
             param_grads,
             values,
             grads,
+            values_used,
             rows,
             ..
         } = self;
         let rows = *rows;
-        let tape = tape.get(..=loss.id as usize).unwrap_or(&[]);
-        // Only the gradients this walk reads and accumulates into start at zero (the valid rows of
-        // the values that need one); those of inputs and targets are never touched.
-        for n in tape.iter().filter(|n| n.needs_grad && !n.is_param()) {
-            let start = n.offset as usize;
-            if let Some(g) = grads.get_mut(start..start + n.len_for(rows)) {
-                g.fill(T::ZERO);
-            }
+        // The gradients this walk reads and accumulates into start at zero. A small store (and
+        // every store on a microcontroller) is cleared in one pass, cheaper than visiting the nodes.
+        if ops::TILED && *values_used > SMALL_STORE {
+            zero_needed_grads(tape.get(..=loss.id as usize).unwrap_or(&[]), grads, rows);
+        } else {
+            grads.iter_mut().take(*values_used).for_each(|g| *g = T::ZERO);
         }
         if let Some(g) = grads.get_mut(seed) {
             *g = T::ONE;
         }
+        let tape = tape.get(..=loss.id as usize).unwrap_or(&[]);
         for node in tape.iter().rev().filter(|n| n.needs_grad && n.op.arity() > 0) {
             let ins = node
                 .inputs

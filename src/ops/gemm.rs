@@ -36,8 +36,9 @@ const ROW_BLOCK: usize = 256;
 /// core registers) the plain loops take fewer instructions and less stack.
 /// Both forms sum every output in the same order when the gradients start
 /// at zero and a batch holds at most [`ROW_BLOCK`] rows, so a model trains
-/// to the same bits on a desktop and on a chip.
-const TILED: bool = cfg!(any(
+/// to the same bits on a desktop and on a chip. (The backward walk also
+/// picks its way of clearing gradients by it.)
+pub(crate) const TILED: bool = cfg!(any(
     target_arch = "x86_64",
     target_arch = "x86",
     target_arch = "aarch64"
@@ -248,10 +249,24 @@ fn nt_packed<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: 
 /// value on a desktop core), which [`nt_plan`] charges for.
 #[inline(never)]
 fn transpose_panel<T: Float>(w: &[T], panel: &mut [[T; NP]], inp: usize) {
-    let Some(w) = w.get(..NP * inp) else { return };
-    for (k, pk) in panel.iter_mut().take(inp).enumerate() {
-        for (j, p) in pk.iter_mut().enumerate() {
-            *p = w[j * inp + k];
+    const Q: usize = 4;
+    let rows: [&[T]; NP] = core::array::from_fn(|j| w.get(j * inp..(j + 1) * inp).unwrap_or(&[]));
+    let quads = rows.map(|r| r.as_chunks::<Q>().0);
+    let (pq, _) = panel.as_chunks_mut::<Q>();
+    for (c, block) in pq.iter_mut().enumerate().take(inp / Q) {
+        for g in 0..NP / Q {
+            let q: [[T; Q]; Q] = core::array::from_fn(|a| quads[g * Q + a].get(c).copied().unwrap_or([T::ZERO; Q]));
+            for (l, row) in block.iter_mut().enumerate() {
+                for (a, qa) in q.iter().enumerate() {
+                    row[g * Q + a] = qa[l];
+                }
+            }
+        }
+    }
+    let done = inp / Q * Q;
+    for (j, r) in rows.iter().enumerate() {
+        for (pk, &v) in panel.iter_mut().zip(r.iter()).skip(done) {
+            pk[j] = v;
         }
     }
 }

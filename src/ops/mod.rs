@@ -31,6 +31,7 @@ use crate::init::{Init, ParamKind};
 use core::fmt;
 
 pub(crate) use conv1d::Conv1dDims;
+pub(crate) use gemm::TILED;
 pub(crate) use max_pool1d::Pool1dDims;
 pub(crate) use src::Src;
 
