@@ -1,8 +1,9 @@
 //! Speed benchmark: the protocol of the Rust peers' and PyTorch's scripts
 //! (USPS, same model shapes, PyTorch's default initialisation scheme, plain
 //! SGD lr 0.05, a fresh shuffle every epoch, batches gathered into the
-//! model's input; one warm-up epoch then the median of timed epochs;
-//! inference at batch 1 and 256), single-threaded.
+//! model's input; one warm-up epoch then the median of 5 timed epochs;
+//! inference at batch 1 and 256, one warm-up pass then the median of 31),
+//! single-threaded but for the rows marked "2 threads".
 //!
 //! `cargo bench -p flambeau-harness --bench speed -- [--quick] [--json FILE]`
 //! (data folder: `FLAMBEAU_DATA`, default `../shared/data`).
@@ -103,15 +104,14 @@ fn train<M: Model + Clone, L: Loss<M::Output>, const B: usize>(
 }
 
 /// As [`train`] with two replicas of batch `H` on two threads (batches of `2·H`).
-fn train_parallel<M: Model + Clone + Send, L: Loss<M::Output> + Clone + Send, const H: usize>(
+fn train_parallel<M: Model + Clone + Send + Sync, L: Loss<M::Output> + Clone + Send + Sync, const H: usize>(
     model: M,
     loss: L,
     x: &[f32],
     t: &[f32],
     epochs: usize,
 ) -> (Vec<f64>, f32) {
-    let (n_in, n_out) = (<M::Input as Shape>::SIZE, <M::Output as Shape>::SIZE);
-    let n = x.len() / n_in;
+    let n = x.len() / <M::Input as Shape>::SIZE;
     let (mut tape0, mut tape1) = (
         vec![Node::EMPTY; Footprint::<M, L, H>::NODES],
         vec![Node::EMPTY; Footprint::<M, L, H>::NODES],
@@ -128,34 +128,27 @@ fn train_parallel<M: Model + Clone + Send, L: Loss<M::Output> + Clone + Send, co
     let mut rng = Rng::new(7);
     let mut order: Vec<usize> = (0..n).collect();
     let mut sgd = Sgd::new(LR);
-    let (mut xb, mut tb) = (vec![0.0f32; 2 * H * n_in], vec![0.0f32; 2 * H * n_out]);
     let (mut times, mut last) = (Vec::new(), 0.0);
-    dp.session(|dp| {
+    dp.session(x, t, &mut sgd, |dp| {
         for epoch in 0..=epochs {
             let start = Instant::now();
             rng.shuffle(&mut order);
             let mut total = 0.0;
             for batch in order.chunks(2 * H) {
-                for (r, &i) in batch.iter().enumerate() {
-                    xb[r * n_in..(r + 1) * n_in].copy_from_slice(&x[i * n_in..(i + 1) * n_in]);
-                    tb[r * n_out..(r + 1) * n_out].copy_from_slice(&t[i * n_out..(i + 1) * n_out]);
-                }
-                let rows = batch.len();
-                total += dp
-                    .step(&xb[..rows * n_in], &tb[..rows * n_out], &mut sgd)
-                    .expect("step")
-                    * rows as f32;
+                // each replica gathers its half of the batch from the data set
+                total += dp.step(batch).expect("step") * batch.len() as f32;
             }
             if epoch > 0 {
                 times.push(start.elapsed().as_secs_f64());
             }
             last = total / n as f32;
         }
-    });
+    })
+    .expect("finite data set");
     (times, last)
 }
 
-fn parallel_row<M: Model + Clone + Send, L: Loss<M::Output> + Clone + Send, const H: usize>(
+fn parallel_row<M: Model + Clone + Send + Sync, L: Loss<M::Output> + Clone + Send + Sync, const H: usize>(
     name: &str,
     m: M,
     l: L,
@@ -277,7 +270,7 @@ fn main() {
         .map(PathBuf::from);
     let o = Opts {
         epochs: if quick { 1 } else { 5 },
-        reps: if quick { 1 } else { 7 },
+        reps: if quick { 1 } else { 31 },
         json,
     };
     let (train_set, test_set) = data();
