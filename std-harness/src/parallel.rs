@@ -9,7 +9,7 @@
 //! of float summation.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Mutex, OnceLock, RwLock};
 
 use flambeau::{Error, Float, Loss, Model, Optimizer, Shape, Trainer};
 
@@ -107,6 +107,7 @@ where
                 rows: Vec::with_capacity(H),
             }),
             results: Mutex::new([Ok(T::ZERO), Ok(T::ZERO)]),
+            threads: OnceLock::new(),
         };
         let mut worker_opt = opt.clone();
         Ok(std::thread::scope(|s| {
@@ -134,9 +135,11 @@ where
                         // an error here leaves both replicas as they were (the first fails the same way)
                         let _ = update(replicas, 1, (first, rows.len()), &mut scratch, &mut worker_opt);
                     }
-                    shared.combined.store(step, Ordering::Release);
+                    shared.signal(&shared.combined, step, 1);
                 }
             });
+            // set before the first step: the worker waits for `go` until then
+            let _ = shared.threads.set([std::thread::current(), thread.thread().clone()]);
             let mut session = Session {
                 replicas: [&first, &second],
                 shared,
@@ -236,6 +239,9 @@ struct Shared<T> {
     plan: Mutex<Plan>,
     /// Each replica's loss (or error) for the current step.
     results: Mutex<[Result<T, Error>; 2]>,
+    /// The two threads (the training loop's, then the worker's), to wake
+    /// whichever sleeps in [`Shared::wait_for`] after a counter moved.
+    threads: OnceLock<[std::thread::Thread; 2]>,
 }
 
 /// A step's split of the batch.
@@ -270,13 +276,21 @@ impl<T: Float> Shared<T> {
         }
     }
 
+    /// Moves `counter` to `value` and wakes the other side of `side`, in case it sleeps.
+    fn signal(&self, counter: &AtomicUsize, value: usize, side: usize) {
+        counter.store(value, Ordering::Release);
+        if let Some(threads) = self.threads.get() {
+            threads[1 - side].unpark();
+        }
+    }
+
     /// Publishes replica `side`'s result of `step` and waits for the other's;
     /// returns both, or `None` when the other side is gone.
     fn exchange(&self, side: usize, step: usize, result: Result<T, Error>) -> Option<[Result<T, Error>; 2]> {
         if let Ok(mut r) = self.results.lock() {
             r[side] = result;
         }
-        self.ready[side].store(step, Ordering::Release);
+        self.signal(&self.ready[side], step, side);
         if !self.wait_for(&self.ready[1 - side], step) {
             return None;
         }
@@ -383,8 +397,7 @@ impl<T: Float, M: Model, L: Loss<M::Output>, O: Optimizer<T>, const H: usize> Se
             plan.rows.extend_from_slice(theirs);
         }
         self.steps += 1;
-        shared.go.store(self.steps, Ordering::Release);
-        self.worker.unpark();
+        shared.signal(&shared.go, self.steps, 0);
         let result = match self.replicas[0].write() {
             Ok(mut a) => self.data.gather(&mut a, mine).and_then(|()| a.compute_grads()),
             Err(_) => Err(Error::NoGradients),
