@@ -138,13 +138,15 @@ enum NtPlan {
     PackRows,
 }
 
-/// Cheapest form for `rows × inp → out`, in sixteenths of a cycle per
-/// multiply-add as measured on a desktop core: a dot-product tile takes about
-/// 2 (one horizontal reduction per output), a packed tile 1, and moving one
-/// value into or out of a panel about 24 (a transposition is scalar code).
+/// Cheapest form for `rows × inp → out`, in sixteenths of a cycle as
+/// measured on a desktop core: a multiply-add takes about 2 in a dot-product
+/// tile and 1 in a packed tile, a dot-product tile's horizontal reduction
+/// about 160 per output (what makes short rows, e.g. 64 → 10, slow in dot
+/// products), and moving one value into or out of a panel about 24 (a
+/// transposition is scalar code).
 fn nt_plan(rows: usize, inp: usize, out: usize) -> NtPlan {
     let macs = rows * inp * out;
-    let dots = 2 * macs;
+    let dots = 2 * macs + 160 * rows * out;
     let by_weights = (out >= NP).then(|| macs + 24 * out * inp);
     let by_rows = (rows >= NP).then(|| macs + 24 * rows * (inp + out));
     match (by_weights, by_rows) {
