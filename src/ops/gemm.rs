@@ -194,9 +194,10 @@ fn store_transposed<T: Float, const M: usize>(y: &mut [T], sums: &[[T; NP]; M], 
     }
 }
 
-/// Outputs per panel of [`nt_packed`]: two vectors of `LANES`.
+/// Outputs (in [`nt_packed_rows`], rows) per panel: two vectors of `LANES`.
 const NP: usize = CW;
-/// Rows per register tile of [`nt_packed`] (`MP × LANES` vectors of accumulators).
+/// Rows (in [`nt_packed_rows`], outputs) per register tile: `MP × LANES`
+/// vectors of accumulators (three rows make the compiler spill).
 const MP: usize = 2;
 /// Longest input row [`nt_packed`] takes (its panel, `NP × K_PACK` values, lives on the stack).
 const K_PACK: usize = 512;
@@ -246,9 +247,10 @@ fn nt_packed<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: 
     }
 }
 
-/// `panel[i][j] = w[j][i]` for the [`NP`] rows of `w` (each `inp` long).
-/// Portable code gives scalar moves or gathers here (about 1.5 cycles per
-/// value on a desktop core), which [`nt_plan`] charges for.
+/// `panel[i][j] = w[j][i]` for the [`NP`] rows of `w` (weights or inputs,
+/// each `inp` long), in 4 × 4 blocks. Portable code gives scalar moves here
+/// (about 1.2–1.5 cycles per value on a desktop core), which [`nt_plan`]
+/// charges for.
 #[inline(never)]
 fn transpose_panel<T: Float>(w: &[T], panel: &mut [[T; NP]], inp: usize) {
     const Q: usize = 4;
@@ -273,8 +275,9 @@ fn transpose_panel<T: Float>(w: &[T], panel: &mut [[T; NP]], inp: usize) {
     }
 }
 
-/// A transposed panel of weights, aligned so that no vector load of a row
-/// straddles two cache lines (misaligned, the loop runs several times slower).
+/// A transposed panel (of weights or of rows), aligned so that no vector load
+/// of it straddles two cache lines (misaligned, the loop runs several times
+/// slower).
 #[repr(align(64))]
 struct Panel<T>([[T; NP]; K_PACK]);
 
