@@ -555,46 +555,57 @@ fn rank1_acc<'b, T: Float + 'b, const M: usize>(
 
 #[cfg(test)]
 mod tests {
-    extern crate std;
     use super::*;
-    use std::vec;
-    use std::vec::Vec;
 
-    /// Values with every mantissa bit busy, so that a change of summation order shows.
-    fn values<T: Float>(n: usize, seed: u64) -> Vec<T> {
+    /// Elements in the largest operand of the cases below.
+    const MAX: usize = 12_288;
+
+    /// The first `n` of `buf`, filled with values that keep every mantissa
+    /// bit busy, so that a change of summation order shows.
+    fn values<T: Float>(buf: &mut [T; MAX], n: usize, seed: u64) -> &[T] {
         let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                T::from_f64(2.0 * ((s >> 11) as f64 / (1u64 << 53) as f64) - 1.0)
-            })
-            .collect()
+        let part = &mut buf[..n];
+        for v in part.iter_mut() {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            *v = T::from_f64(2.0 * ((s >> 11) as f64 / (1u64 << 53) as f64) - 1.0);
+        }
+        part
+    }
+
+    /// The first element whose bits differ.
+    fn differ<T: Float>(a: &[T], b: &[T]) -> Option<usize> {
+        a.iter()
+            .zip(b)
+            .position(|(p, q)| p.to_f64().to_bits() != q.to_f64().to_bits())
     }
 
     /// Every path of [`nt`] (dot tiles, panels of weights, panels of rows,
     /// and their edges) gives the bits of `b[o] + dot(x[r], w[o])`.
     fn nt_matches_dot<T: Float>() {
+        let mut plans = [false; 3];
         for &(rows, inp, out) in &[
-            (1, 256, 128),
+            (1, 256, 29),
             (5, 9, 16),
             (6, 17, 16),
             (7, 64, 33),
             (16, 8, 10),
             (17, 23, 3),
-            (32, 256, 128),
-            (33, 300, 40),
+            (17, 67, 64),
+            (25, 300, 24),
             (40, 1, 17),
             (40, 7, 40),
-            (40, 512, 16),
+            (24, 512, 16),
             (20, 600, 20),
         ] {
+            plans[nt_plan(rows, inp, out) as usize] = true;
+            let (mut xb, mut wb, mut bb, mut y) = ([T::ZERO; MAX], [T::ZERO; MAX], [T::ZERO; MAX], [T::ZERO; MAX]);
             let (x, w, b) = (
-                values::<T>(rows * inp, 1),
-                values::<T>(out * inp, 2),
-                values::<T>(out, 3),
+                values(&mut xb, rows * inp, 1),
+                values(&mut wb, out * inp, 2),
+                values(&mut bb, out, 3),
             );
-            let mut y = vec![T::ZERO; rows * out];
-            nt(&x, &w, &b, &mut y, inp, out);
+            let y = &mut y[..rows * out];
+            nt(x, w, b, y, inp, out);
             for (r, (yr, xr)) in y.chunks_exact(out).zip(x.chunks_exact(inp)).enumerate() {
                 for (o, (&yv, wo)) in yr.iter().zip(w.chunks_exact(inp)).enumerate() {
                     let want = b[o] + dot(xr, wo);
@@ -605,36 +616,40 @@ mod tests {
                 }
             }
         }
+        if TILED {
+            assert_eq!(
+                plans, [true; 3],
+                "the cases cover dot tiles, weight panels and row panels"
+            );
+        }
     }
 
     /// The tiled gradient products sum in the plain loops' order when the
     /// gradients start at zero and the batch fits one row block.
     fn tiled_gradients_match_plain<T: Float>() {
-        // the first element whose bits differ
-        let differ = |a: &[T], b: &[T]| {
-            a.iter()
-                .zip(b)
-                .position(|(p, q)| p.to_f64().to_bits() != q.to_f64().to_bits())
-        };
         for &(rows, inp, out) in &[(1, 9, 7), (5, 40, 20), (64, 17, 3), (100, 33, 16), (256, 8, 9)] {
+            let (mut xb, mut gyb, mut wb, mut bb) = ([T::ZERO; MAX], [T::ZERO; MAX], [T::ZERO; MAX], [T::ZERO; MAX]);
             let (x, gy, w, b) = (
-                values::<T>(rows * inp, 4),
-                values::<T>(rows * out, 5),
-                values::<T>(out * inp, 6),
-                values::<T>(out, 7),
+                values(&mut xb, rows * inp, 4),
+                values(&mut gyb, rows * out, 5),
+                values(&mut wb, out * inp, 6),
+                values(&mut bb, out, 7),
             );
-            let (mut tiled, mut plain) = (vec![T::ZERO; out * inp], vec![T::ZERO; out * inp]);
-            tn_acc_tiled(&gy, &x, &mut tiled, inp, out);
-            tn_acc_plain(&gy, &x, &mut plain, inp, out);
-            assert_eq!(differ(&tiled, &plain), None, "tn_acc rows {rows} inp {inp} out {out}");
-            let (mut tiled, mut plain) = (vec![T::ZERO; rows * inp], vec![T::ZERO; rows * inp]);
-            nn_acc_tiled(&gy, &w, &mut tiled, inp, out);
-            nn_acc_plain(&gy, &w, &mut plain, inp, out);
-            assert_eq!(differ(&tiled, &plain), None, "nn_acc rows {rows} inp {inp} out {out}");
-            let (mut tiled, mut plain) = (vec![T::ZERO; rows * out], vec![T::ZERO; rows * out]);
-            nt_tiled(&x, &w, &b, &mut tiled, inp, out);
-            nt_plain(&x, &w, &b, &mut plain, inp, out);
-            assert_eq!(differ(&tiled, &plain), None, "nt rows {rows} inp {inp} out {out}");
+            let (mut tiled, mut plain) = ([T::ZERO; MAX], [T::ZERO; MAX]);
+            let (t, p) = (&mut tiled[..out * inp], &mut plain[..out * inp]);
+            tn_acc_tiled(gy, x, t, inp, out);
+            tn_acc_plain(gy, x, p, inp, out);
+            assert_eq!(differ(t, p), None, "tn_acc rows {rows} inp {inp} out {out}");
+            let (mut tiled, mut plain) = ([T::ZERO; MAX], [T::ZERO; MAX]);
+            let (t, p) = (&mut tiled[..rows * inp], &mut plain[..rows * inp]);
+            nn_acc_tiled(gy, w, t, inp, out);
+            nn_acc_plain(gy, w, p, inp, out);
+            assert_eq!(differ(t, p), None, "nn_acc rows {rows} inp {inp} out {out}");
+            let (mut tiled, mut plain) = ([T::ZERO; MAX], [T::ZERO; MAX]);
+            let (t, p) = (&mut tiled[..rows * out], &mut plain[..rows * out]);
+            nt_tiled(x, w, b, t, inp, out);
+            nt_plain(x, w, b, p, inp, out);
+            assert_eq!(differ(t, p), None, "nt rows {rows} inp {inp} out {out}");
         }
     }
 
