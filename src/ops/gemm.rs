@@ -221,14 +221,8 @@ fn nt_packed<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: 
         let mut ys = y.chunks_exact_mut(MP * out);
         for (xb, yb) in (&mut xs).zip(&mut ys) {
             let xr: [&[T]; MP] = core::array::from_fn(|t| xb.get(t * inp..(t + 1) * inp).unwrap_or(&[]));
-            let sums = packed_tile(xr, panel);
-            for (t, s) in sums.iter().enumerate() {
-                if let Some(yv) = yb.get_mut(t * out + col..t * out + col + NP) {
-                    yv.iter_mut()
-                        .zip(&bias)
-                        .zip(s)
-                        .for_each(|((yv, &bv), &sv)| *yv = bv + sv);
-                }
+            for (t, s) in packed_tile(xr, panel).iter().enumerate() {
+                store_biased(yb.get_mut(t * out + col..t * out + col + NP), &bias, s);
             }
         }
         for (xr, yr) in xs
@@ -237,13 +231,16 @@ fn nt_packed<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: 
             .zip(ys.into_remainder().chunks_exact_mut(out))
         {
             let [s] = packed_tile([xr], panel);
-            if let Some(yv) = yr.get_mut(col..col + NP) {
-                yv.iter_mut()
-                    .zip(&bias)
-                    .zip(&s)
-                    .for_each(|((yv, &bv), &sv)| *yv = bv + sv);
-            }
+            store_biased(yr.get_mut(col..col + NP), &bias, &s);
         }
+    }
+}
+
+/// `y[j] = bias[j] + sums[j]` for one row's panel of outputs.
+#[inline(always)]
+fn store_biased<T: Float>(y: Option<&mut [T]>, bias: &[T; NP], sums: &[T; NP]) {
+    for ((yv, &bv), &sv) in y.unwrap_or(&mut []).iter_mut().zip(bias).zip(sums) {
+        *yv = bv + sv;
     }
 }
 
