@@ -146,7 +146,6 @@ where
                 data,
                 opt,
                 scratch: vec![T::ZERO; n_params],
-                worker: thread.thread().clone(),
                 steps: 0,
             };
             f(&mut session)
@@ -347,14 +346,15 @@ pub struct Session<'s, 'a, T: Float, M: Model, L: Loss<M::Output>, O, const H: u
     data: &'s Data<'s, T>,
     opt: &'s mut O,
     scratch: Vec<T>,
-    worker: std::thread::Thread,
     steps: usize,
 }
 
 impl<T: Float, M: Model, L: Loss<M::Output>, O, const H: usize> Drop for Session<'_, '_, T, M, L, O, H> {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Release);
-        self.worker.unpark();
+        if let Some([_, worker]) = self.shared.threads.get() {
+            worker.unpark();
+        }
     }
 }
 
