@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::experiments::conv1d::Arch;
 use crate::experiments::usps_mlp::MlpLoss;
 use crate::experiments::{Ctx, RunArgs, ae_vs_pca, autoencoder, checkerboard, conv1d, gaussians, linreg, usps_mlp};
+use crate::model::{self, commands::ModelArgs, input::Invert};
 use crate::report::{self, ReportArgs};
 
 /// Experiments of the flambeau neural-network library, and their report.
@@ -77,6 +78,38 @@ pub enum Command {
     },
     /// Runs every experiment and writes a Markdown report with its pictures.
     Report(ReportArgs),
+    /// Shows a model file: tensors, dtypes, shapes, metadata, parameters, footprint on a chip.
+    Inspect {
+        /// The model file.
+        file: PathBuf,
+        /// The architecture, for files without metadata.
+        #[arg(long)]
+        arch: Option<String>,
+    },
+    /// Runs a trained model on pictures (PNG, PGM; any size), IDX image files or CSV rows.
+    Predict {
+        /// The model.
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Input files.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Invert pictures (USPS digits are bright on dark): when their border is bright, always, or never.
+        #[arg(long, value_enum, default_value = "auto")]
+        invert: Invert,
+        /// Write the predictions as CSV to this file instead of printing them.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Evaluates a trained USPS model on the test set: accuracy, loss, per-class scores, confusion matrix, predictions CSV.
+    Evaluate {
+        /// The model.
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Output folder [default: out/evaluate].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Runs the parsed command line.
@@ -99,5 +132,19 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::AeVsPca { run, codes } => ae_vs_pca::run(&ctx, &run, codes.as_deref()).map(drop),
         Command::Conv1d { run, arch } => conv1d::run(&ctx, &run, arch).map(drop),
         Command::Report(args) => report::run(&ctx, &args),
+        Command::Inspect { file, arch } => {
+            print!("{}", model::commands::inspect(&file, arch.as_deref())?);
+            Ok(())
+        }
+        Command::Predict {
+            model,
+            inputs,
+            invert,
+            out,
+        } => model::commands::predict(&model, &inputs, invert, out.as_deref(), &ctx.console),
+        Command::Evaluate { model, out } => {
+            let out = out.unwrap_or_else(|| ctx.out_root.join("evaluate"));
+            model::commands::evaluate(&model, &ctx.data, &out, &ctx.console)
+        }
     }
 }

@@ -44,6 +44,14 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// A model file cannot be used.
+    #[error("{}: {problem}", path.display())]
+    Model {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
     /// Training diverged: a loss became NaN or infinite.
     #[error("{run}: epoch {epoch}: the {what} is not finite; lower the learning rate")]
     Diverged {

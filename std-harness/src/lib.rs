@@ -12,6 +12,7 @@ pub mod data;
 pub mod error;
 pub mod experiments;
 pub mod metrics;
+pub mod model;
 pub mod output;
 pub mod parallel;
 pub mod pca;

@@ -10,6 +10,7 @@ use super::run::{Head, Outcome, RunResult, config, safetensors};
 use super::usps::{self, SIDE};
 use crate::error::{Result, setting};
 use crate::metrics::Metric;
+use crate::model::meta;
 use crate::output::Artifacts;
 use crate::pca::Pca;
 use crate::plot;
@@ -60,6 +61,7 @@ pub fn train<M: Model, L: Loss<M::Output>, const B: usize>(
     let mut cfg = config(name.clone(), head.settings, head.args.seed, Metric::Mse, shift);
     let mut buffers = Buffers::new();
     let mut net = buffers.trainer::<M, L, B>(model, loss, head.args.seed)?;
+    super::run::init_from(&mut net, head.args)?;
     if let Some(prepare) = prepare {
         let ranges = param_ranges(&net)?;
         cfg.frozen = prepare(net.graph_mut().params_mut(), &ranges)?;
@@ -76,8 +78,20 @@ pub fn train<M: Model, L: Loss<M::Output>, const B: usize>(
     artifacts.add(format!("curves-{tag}.csv"), history.csv().into_bytes());
     let picture = format!("curves-{tag}.png");
     plot::curves(&picture, &title, &history)?.save(artifacts, &picture)?;
-    artifacts.add(format!("model-{tag}.safetensors"), safetensors(&net)?);
+    let seed = head.args.seed;
     let mut result = RunResult::new(head, &history, [&t, &v, &s]);
+    let input = if images_in {
+        meta::Input::Usps { centred: false }
+    } else {
+        meta::Input::Codes {
+            len: splits.train.x.len() / (splits.train.y.len() / 256).max(1),
+        }
+    };
+    let io = (input, meta::Output::Reconstruction);
+    artifacts.add(
+        format!("model-{tag}.safetensors"),
+        safetensors(&net, &result, seed, io)?,
+    );
     result.files = ["png", "csv"].map(|ext| format!("curves-{tag}.{ext}")).to_vec();
     Ok(Trained {
         result,

@@ -3,11 +3,12 @@
 
 use flambeau::{Loss, Model};
 
-use super::run::{Head, Outcome, RunResult, config, safetensors};
+use super::run::{Head, Outcome, RunResult, config, describe, safetensors};
 use super::usps::{self, CLASSES, Usps};
 use super::{Ctx, Settings};
 use crate::error::Result;
 use crate::metrics::{Metric, argmax_rows, confusion};
+use crate::model::meta;
 use crate::plot;
 use crate::train::{self, Buffers, evaluate};
 
@@ -23,11 +24,13 @@ pub fn run<M: Model, L: Loss<M::Output>, const B: usize>(
     outcome: &mut Outcome,
 ) -> Result<()> {
     let settings: &Settings = head.settings;
+    let head_seed = head.args.seed;
     let name = run_name(&head);
     let shift = usps::shift(settings.shift, false, settings.centre);
     let cfg = config(name.clone(), settings, head.args.seed, Metric::Accuracy, Some(shift));
     let mut buffers = Buffers::new();
     let mut net = buffers.trainer::<M, L, B>(model, loss, head.args.seed)?;
+    super::run::init_from(&mut net, head.args)?;
     let bar = ctx.console.bar(0, &name);
     let history = train::fit(&mut net, (data.train.split(), data.valid.split()), &cfg, &bar);
     ctx.console.finish(&bar);
@@ -43,7 +46,13 @@ pub fn run<M: Model, L: Loss<M::Output>, const B: usize>(
     a.add("curves.csv", history.csv().into_bytes());
     plot::curves("curves.png", &title, &history)?.save(a, "curves.png")?;
     plot::confusion("confusion.png", &format!("{name}: test confusion matrix"), &matrix)?.save(a, "confusion.png")?;
-    a.add("model.safetensors", safetensors(&net)?);
+    let io = (
+        meta::Input::Usps {
+            centred: settings.centre,
+        },
+        meta::Output::of_classifier(&describe(net.model())),
+    );
+    a.add("model.safetensors", safetensors(&net, &result, head_seed, io)?);
     result.files = ["curves.png", "confusion.png", "curves.csv", "model.safetensors"]
         .map(String::from)
         .to_vec();

@@ -5,10 +5,11 @@ use flambeau::{Loss, Model};
 
 use super::Ctx;
 use super::classify::run_name;
-use super::run::{Head, Outcome, RunResult, config, safetensors};
+use super::run::{Head, Outcome, RunResult, config, describe, safetensors};
 use crate::data::{Dataset, split_60_20_20};
 use crate::error::Result;
 use crate::metrics::Metric;
+use crate::model::meta;
 use crate::plot::{self, Boundary};
 use crate::train::{self, Buffers, Split, evaluate, predict};
 
@@ -71,9 +72,11 @@ pub fn run<M: Model, L: Loss<M::Output>, const B: usize>(
     outcome: &mut Outcome,
 ) -> Result<()> {
     let name = run_name(&head);
+    let seed = head.args.seed;
     let cfg = config(name.clone(), head.settings, head.args.seed, reading.metric, None);
     let mut buffers = Buffers::new();
     let mut net = buffers.trainer::<M, L, B>(model, loss, head.args.seed)?;
+    super::run::init_from(&mut net, head.args)?;
     let bar = ctx.console.bar(0, &name);
     let history = train::fit(&mut net, (train.split(), valid.split()), &cfg, &bar);
     ctx.console.finish(&bar);
@@ -111,7 +114,15 @@ pub fn run<M: Model, L: Loss<M::Output>, const B: usize>(
         &boundary,
     )?
     .save(a, "boundary.png")?;
-    a.add("model.safetensors", safetensors(&net)?);
+    let output = if describe(net.model()).ends_with("Sigmoid") {
+        meta::Output::Probability
+    } else {
+        meta::Output::Score
+    };
+    a.add(
+        "model.safetensors",
+        safetensors(&net, &result, seed, (meta::Input::Points, output))?,
+    );
     result.files = ["curves.png", "boundary.png", "curves.csv", "model.safetensors"]
         .map(String::from)
         .to_vec();

@@ -58,6 +58,9 @@ pub struct RunArgs {
     /// Output folder [default: out/<experiment>/<recipe>].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Start from the weights of this model file (same architecture) instead of a random initialisation.
+    #[arg(long, value_name = "FILE")]
+    pub init_from: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -72,6 +75,7 @@ impl RunArgs {
             shift: None,
             seed: 1,
             out: None,
+            init_from: None,
         }
     }
 
@@ -89,6 +93,7 @@ impl RunArgs {
         push("train-size", self.train_size.map(|v| v.to_string()));
         push("shift", self.shift.map(|v| v.to_string()));
         push("seed", (self.seed != 1).then(|| self.seed.to_string()));
+        push("init-from", self.init_from.as_ref().map(|p| p.display().to_string()));
         out
     }
 }

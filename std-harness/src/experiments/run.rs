@@ -11,6 +11,7 @@ use super::{Recipe, RunArgs, Settings};
 use crate::console::Console;
 use crate::error::{CoreContext, Result};
 use crate::metrics::Metric;
+use crate::model::meta;
 use crate::output::Artifacts;
 use crate::train::{Evaluation, History, Shift, TrainConfig};
 
@@ -289,16 +290,54 @@ pub fn command(experiment: &str, extra: &str, args: &RunArgs) -> String {
     format!("flambeau {experiment}{extra} {}", args.flags())
 }
 
-/// The trained parameters as a safetensors file (PyTorch's state_dict names).
+/// The trained parameters as a safetensors file (PyTorch's state_dict
+/// names) whose `__metadata__` describes the model and its run (see
+/// [`crate::model::meta`]).
 ///
 /// # Errors
 /// [`crate::error::Error::Core`] (a buffer-size bug).
-pub fn safetensors<M: Model, L: Loss<M::Output>, const B: usize>(net: &Trainer<'_, f32, M, L, B>) -> Result<Vec<u8>> {
-    let mut bytes = vec![0u8; net.graph().safetensors_len()];
+pub fn safetensors<M: Model, L: Loss<M::Output>, const B: usize>(
+    net: &Trainer<'_, f32, M, L, B>,
+    result: &RunResult,
+    seed: u64,
+    io: (meta::Input, meta::Output),
+) -> Result<Vec<u8>> {
+    let arch = describe(net.model());
+    let pairs = meta::of_run(&arch, result, seed, io);
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut bytes = vec![0u8; net.graph().safetensors_len_with(&pairs, &[])];
     let n = net
         .graph()
-        .save_safetensors(&mut bytes)
+        .save_safetensors_with(&mut bytes, &pairs, &[])
         .context(|| "saving the model".to_owned())?;
     bytes.truncate(n);
     Ok(bytes)
+}
+
+/// Loads the weights of `--init-from` into `net`, when given: the file's
+/// architecture (when it states one) must be the network's, and every
+/// tensor must match by name and shape (strict loading).
+///
+/// # Errors
+/// [`crate::error::Error::Model`] naming the file and the mismatch.
+pub fn init_from<M: Model, L: Loss<M::Output>, const B: usize>(
+    net: &mut Trainer<'_, f32, M, L, B>,
+    args: &RunArgs,
+) -> Result<()> {
+    let Some(path) = &args.init_from else {
+        return Ok(());
+    };
+    let file = crate::model::ModelFile::open(path)?;
+    let arch = describe(net.model());
+    if let Some(theirs) = file.meta.get(meta::key::ARCHITECTURE)
+        && theirs.split_whitespace().ne(arch.split_whitespace())
+    {
+        return Err(crate::model::model_error(
+            path,
+            format!("holds '{theirs}', this run trains '{arch}'"),
+        ));
+    }
+    net.graph_mut()
+        .load_safetensors(&file.bytes)
+        .map_err(|e| crate::model::model_error(path, e.to_string()))
 }

@@ -1,0 +1,268 @@
+//! `inspect`, `predict` and `evaluate`: using a trained model file from the
+//! command line alone.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use flambeau::Strictness;
+
+use super::input::{Invert, Mapping, read_rows};
+use super::meta::key;
+use super::zoo::{self, Predictor};
+use super::{ModelFile, model_error};
+use crate::console::Console;
+use crate::data::{load_usps, usps_dir};
+use crate::error::Result;
+use crate::metrics::{argmax_rows, confusion};
+use crate::output::{Artifacts, write_atomic};
+use crate::plot;
+
+/// Flags shared by the commands that load a model.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// The model file (safetensors, as the experiments write it or PyTorch's `save_file`).
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// The architecture, for files without metadata (e.g. "Linear(256,128) -> Tanh -> Linear(128,64) -> Tanh -> Linear(64,10)").
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// Ignore tensors the model does not have (PyTorch's `strict=False`); missing ones are still errors.
+    #[arg(long)]
+    pub non_strict: bool,
+}
+
+impl ModelArgs {
+    /// Opens the file and loads it into the network it names.
+    ///
+    /// # Errors
+    /// [`crate::error::Error::Model`] naming the file and the problem.
+    pub fn load(&self) -> Result<(ModelFile, Box<dyn Predictor>)> {
+        let file = ModelFile::open(&self.model)?;
+        let strictness = if self.non_strict {
+            Strictness::IgnoreUnexpected
+        } else {
+            Strictness::Strict
+        };
+        let net = zoo::load(file.clone(), self.arch.as_deref(), strictness)?;
+        Ok((file, net))
+    }
+}
+
+/// What `inspect` prints: tensors, dtypes, shapes, metadata, parameter
+/// count and the footprint on a chip (when the architecture is known).
+///
+/// # Errors
+/// [`crate::error::Error::Model`] for an unreadable or malformed file.
+pub fn inspect(path: &Path, arch: Option<&str>) -> Result<String> {
+    let file = ModelFile::open(path)?;
+    let st = file.tensors()?;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {} bytes, {} tensors",
+        path.display(),
+        file.bytes.len(),
+        st.len()
+    );
+    let mut total = 0usize;
+    for (name, view) in st.iter() {
+        total += view.len();
+        let _ = writeln!(
+            out,
+            "  {:<24} {:<5} {:?}",
+            name.to_string(),
+            view.dtype.name(),
+            view.shape()
+        );
+    }
+    let _ = writeln!(out, "elements: {total}");
+    if file.meta.is_empty() {
+        let _ = writeln!(out, "metadata: none");
+    } else {
+        let _ = writeln!(out, "metadata:");
+        for (k, v) in &file.meta {
+            let _ = writeln!(out, "  {k}: {v}");
+        }
+    }
+    match file.architecture(arch).map(str::to_owned) {
+        Ok(_) => match zoo::load(file, arch, Strictness::Strict) {
+            Ok(net) => {
+                let _ = writeln!(out, "network: {}", net.architecture());
+                let _ = writeln!(
+                    out,
+                    "parameters: {} ({} bytes as f32 in flash)\ninference RAM at batch 1, weights read in place: {} bytes",
+                    net.params(),
+                    net.params() * 4,
+                    net.flash_arena() * 4
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "network: cannot load: {e}");
+            }
+        },
+        Err(_) => {
+            let _ = writeln!(out, "network: unknown (no architecture in the metadata; give --arch)");
+        }
+    }
+    Ok(out)
+}
+
+/// Softmax of one row (for logits).
+fn softmax(row: &[f32]) -> Vec<f32> {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = row.iter().map(|&v| (v - max).exp()).collect();
+    let s: f32 = e.iter().sum();
+    e.iter().map(|v| v / s).collect()
+}
+
+/// Class probabilities of one output row, as the metadata's `output` says.
+fn probabilities(file: &ModelFile, row: &[f32]) -> Vec<f32> {
+    match file.meta.get(key::OUTPUT).map(String::as_str) {
+        Some("probabilities") => row.to_vec(),
+        Some("probability") => row.iter().flat_map(|&p| [1.0 - p, p]).collect(),
+        _ => softmax(row),
+    }
+}
+
+/// Runs the model on `inputs`; prints a line per row (class and
+/// probabilities), or writes them as CSV to `out`.
+///
+/// # Errors
+/// Model, input and write errors, each naming the file.
+pub fn predict(
+    args: &ModelArgs,
+    inputs: &[PathBuf],
+    invert: Invert,
+    out: Option<&Path>,
+    console: &Console,
+) -> Result<()> {
+    let (file, net) = args.load()?;
+    let pixels = match file.meta.get(key::INPUT).map(String::as_str) {
+        Some("points") => None,
+        _ => Some(file.pixel_map()?),
+    };
+    let map = Mapping {
+        len: net.input_len(),
+        pixels,
+        invert,
+    };
+    let rows = read_rows(inputs, map)?;
+    if rows.is_empty() {
+        return Err(model_error(&args.model, "no input rows were given"));
+    }
+    let flat: Vec<f32> = rows.iter().flat_map(|r| r.values.iter().copied()).collect();
+    let outputs = net.predict(&flat)?;
+    let width = net.output_len().max(1);
+    let mut csv = String::from("input,class");
+    for c in 0..width.max(if file.meta.get(key::OUTPUT).is_some_and(|o| o == "probability") {
+        2
+    } else {
+        0
+    }) {
+        let _ = write!(csv, ",p{c}");
+    }
+    csv.push('\n');
+    for (row, y) in rows.iter().zip(outputs.chunks_exact(width)) {
+        let p = probabilities(&file, y);
+        let class = argmax_rows(&p, p.len()).first().copied().unwrap_or(0);
+        let shown: Vec<String> = p.iter().map(|v| format!("{v:.4}")).collect();
+        let _ = writeln!(csv, "{},{class},{}", row.source.replace(',', ";"), shown.join(","));
+        if out.is_none() {
+            console.say(&format!("{}: class {class} (p = {})", row.source, shown.join(" ")));
+        }
+    }
+    if let Some(out) = out {
+        write_atomic(out, csv.as_bytes())?;
+        console.say(&format!("{} predictions written to {}", rows.len(), out.display()));
+    }
+    Ok(())
+}
+
+/// Evaluates a USPS model on the canonical test set: accuracy, loss,
+/// per-class scores, a confusion matrix picture and a CSV of every image's
+/// prediction and outputs, written to `out`.
+///
+/// # Errors
+/// Model, data and write errors.
+pub fn evaluate(args: &ModelArgs, data: &Path, out: &Path, console: &Console) -> Result<()> {
+    let (file, net) = args.load()?;
+    if file.meta.get(key::INPUT).is_some_and(|i| i != "usps") || net.input_len() != 256 {
+        return Err(model_error(&args.model, "evaluate runs USPS models (256 pixel inputs)"));
+    }
+    let (_, test) = load_usps(&usps_dir(data))?;
+    let (scale, offset) = file.pixel_map()?;
+    let x: Vec<f32> = test.features.iter().map(|&p| p * 255.0 * scale + offset).collect();
+    let outputs = net.predict(&x)?;
+    let width = net.output_len().max(1);
+    let truth: Vec<usize> = test.labels.iter().map(|&l| usize::from(l)).collect();
+    let mut artifacts = Artifacts::new();
+    let mut report = String::new();
+    if width == 10 {
+        let probs: Vec<Vec<f32>> = outputs.chunks_exact(width).map(|y| probabilities(&file, y)).collect();
+        let predicted: Vec<usize> = probs.iter().map(|p| argmax_rows(p, 10)[0]).collect();
+        let correct = predicted.iter().zip(&truth).filter(|(p, t)| p == t).count();
+        let loss = probs
+            .iter()
+            .zip(&truth)
+            .map(|(p, &t)| -f64::from(p.get(t).copied().unwrap_or(0.0).max(1e-12)).ln())
+            .sum::<f64>()
+            / truth.len().max(1) as f64;
+        let acc = correct as f64 / truth.len().max(1) as f64;
+        let _ = writeln!(report, "{}: {} test images", args.model.display(), truth.len());
+        let _ = writeln!(
+            report,
+            "accuracy {:.2} % ({correct}/{}), cross-entropy {loss:.4}",
+            100.0 * acc,
+            truth.len()
+        );
+        let matrix = confusion(&predicted, &truth, 10);
+        let _ = writeln!(report, "class  images  recall  precision");
+        for c in 0..10 {
+            let row: usize = matrix[c].iter().sum();
+            let col: usize = matrix.iter().map(|r| r[c]).sum();
+            let hit = matrix[c][c];
+            let share = |n: usize, d: usize| if d == 0 { 0.0 } else { 100.0 * n as f64 / d as f64 };
+            let _ = writeln!(
+                report,
+                "{c:>5}  {row:>6}  {:>5.1} %  {:>6.1} %",
+                share(hit, row),
+                share(hit, col)
+            );
+        }
+        let mut csv = String::from("index,label,predicted");
+        (0..10).for_each(|c| {
+            let _ = write!(csv, ",out{c}");
+        });
+        csv.push('\n');
+        for (i, ((y, p), t)) in outputs.chunks_exact(10).zip(&predicted).zip(&truth).enumerate() {
+            let ys: Vec<String> = y.iter().map(|v| v.to_string()).collect();
+            let _ = writeln!(csv, "{i},{t},{p},{}", ys.join(","));
+        }
+        artifacts.add("predictions.csv", csv.into_bytes());
+        let title = format!("{}: test accuracy {:.2} %", args.model.display(), 100.0 * acc);
+        plot::confusion("confusion.png", &title, &matrix)?.save(&mut artifacts, "confusion.png")?;
+    } else if width == 256 {
+        let mse = outputs
+            .iter()
+            .zip(&x)
+            .map(|(a, b)| f64::from(a - b).powi(2))
+            .sum::<f64>()
+            / x.len().max(1) as f64;
+        let _ = writeln!(
+            report,
+            "{}: {} test images, reconstruction MSE per pixel {mse:.5}",
+            args.model.display(),
+            truth.len()
+        );
+    } else {
+        return Err(model_error(
+            &args.model,
+            format!("{width} outputs: neither 10 classes nor a 256-pixel reconstruction"),
+        ));
+    }
+    artifacts.add("evaluation.txt", report.clone().into_bytes());
+    artifacts.commit(out)?;
+    console.say(report.trim_end());
+    console.say(&format!("written to {}", out.display()));
+    Ok(())
+}
