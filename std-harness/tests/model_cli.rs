@@ -244,3 +244,56 @@ fn init_from_resumes_from_the_weights_of_a_run() {
     };
     assert!(loss(&b) < loss(&a), "{} vs {}", loss(&b), loss(&a));
 }
+
+#[test]
+fn the_pca_encoder_file_holds_the_whole_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("avp");
+    let d = data();
+    let o = flambeau(&[
+        "--quiet",
+        "--data",
+        d.to_str().unwrap(),
+        "ae-vs-pca",
+        "--codes",
+        "16",
+        "--epochs",
+        "1",
+        "--train-size",
+        "300",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let runs = results["runs"].as_array().unwrap();
+    let run = runs
+        .iter()
+        .find(|r| r["variant"].as_str().unwrap().contains("PCA encoder"))
+        .unwrap();
+    let want = run["score"]["test"].as_f64().unwrap();
+    let model = out.join("model-16-pca-encoder.safetensors");
+    let o = flambeau(&["inspect", model.to_str().unwrap()]);
+    assert!(
+        text(&o).contains("network: Linear(256,16) -> Linear(16,256) -> Sigmoid"),
+        "{}",
+        text(&o)
+    );
+    let ev = dir.path().join("ev");
+    let o = flambeau(&[
+        "--data",
+        d.to_str().unwrap(),
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        ev.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("reconstruction MSE per pixel {want:.5}")),
+        "{} vs {want}",
+        text(&o)
+    );
+}

@@ -40,6 +40,8 @@ pub struct Trained {
     pub result: RunResult,
     /// Reconstructions of the test images.
     pub test_outputs: Vec<f32>,
+    /// The model file written.
+    pub model: Vec<u8>,
 }
 
 /// Trains `model` to output images (MSE per pixel), adds its curves under
@@ -88,14 +90,13 @@ pub fn train<M: Model, L: Loss<M::Output>, const B: usize>(
         }
     };
     let io = (input, meta::Output::Reconstruction);
-    artifacts.add(
-        format!("model-{tag}.safetensors"),
-        safetensors(&net, &result, seed, io)?,
-    );
+    let file = safetensors(&net, &result, seed, io)?;
+    artifacts.add(format!("model-{tag}.safetensors"), file.clone());
     result.files = ["png", "csv"].map(|ext| format!("curves-{tag}.{ext}")).to_vec();
     Ok(Trained {
         result,
         test_outputs: s.outputs,
+        model: file,
     })
 }
 

@@ -5,15 +5,16 @@
 
 use std::ops::Range;
 
-use flambeau::{Init, Linear, MseLoss, Sequential, Sigmoid, Tanh};
+use flambeau::{InferenceFootprint, Init, Linear, MseLoss, Network, Node, SafeTensors, Sequential, Sigmoid, Tanh};
 
 use super::ae::{self, Splits};
 use super::autoencoder::{Shallow, codes_flag};
 use super::run::{Head, Outcome, Written, command, describe, finish};
 use super::usps::{self, PIXELS, Usps};
 use super::{Ctx, Recipe, RunArgs, Settings};
-use crate::error::{Result, setting};
+use crate::error::{CoreContext, Result, setting};
 use crate::metrics::mse;
+use crate::model::meta;
 use crate::pca::Pca;
 use crate::train::Split;
 
@@ -94,6 +95,8 @@ impl ae::CodeSizeRun for Job<'_> {
         let head = self.head(&dec, "PCA encoder + learned decoder");
         let tag = format!("{K}-pca-encoder");
         let learned_dec = ae::train::<_, _, MAX_BATCH>(self.ctx, (dec, MseLoss), from_codes, (head, &tag), None, a)?;
+        let whole = pca_pipeline::<K>(pca, &learned_dec, self.args.seed, self.settings.centre)?;
+        a.add(format!("model-{tag}.safetensors"), whole);
         let enc: PcaDecoder<K> = Sequential::new((Linear::with_init(init), Linear::new()));
         let head = self.head(&enc, "learned encoder + PCA decoder");
         let tag = format!("{K}-pca-decoder");
@@ -135,6 +138,55 @@ impl Job<'_> {
             command: command("ae-vs-pca", &self.flag, self.args),
         }
     }
+}
+
+/// PCA's encoder followed by the learned decoder, as one model of pixels to pixels.
+pub type PcaPipeline<const K: usize> = Sequential<(Linear<256, K>, Linear<K, 256>, Sigmoid)>;
+
+/// The model file of "PCA encoder + learned decoder" as one network of
+/// pixels: PCA's encoder as its first layer (`weight = V`, `bias = -V mean`,
+/// so `z = V (x - mean)`), then the decoder trained on PCA codes, so the
+/// file holds the PCA components and runs on images alone.
+///
+/// # Errors
+/// [`crate::error::Error::Core`] (a size bug) or a decoder file that does not parse.
+fn pca_pipeline<const K: usize>(pca: &Pca, decoder: &ae::Trained, seed: u64, centred: bool) -> Result<Vec<u8>> {
+    let st = SafeTensors::parse(&decoder.model)
+        .map_err(flambeau::Error::from)
+        .context(|| "reading the learned decoder".to_owned())?;
+    let tensor = |name: &str| -> Vec<f32> { st.get(name).map(|v| v.values::<f32>().collect()).unwrap_or_default() };
+    let d = pca.d;
+    let bias: Vec<f32> = pca
+        .components
+        .chunks_exact(d.max(1))
+        .map(|v| -v.iter().zip(&pca.mean).map(|(a, b)| a * b).sum::<f32>())
+        .collect();
+    let values = [pca.components.clone(), bias, tensor("0.weight"), tensor("0.bias")];
+    let model = PcaPipeline::<K>::default();
+    type Ifp<const K: usize> = InferenceFootprint<PcaPipeline<K>, 1>;
+    let (mut tape, mut arena) = (vec![Node::EMPTY; Ifp::<K>::NODES], vec![0.0f32; Ifp::<K>::ARENA]);
+    let mut net = Network::<f32, PcaPipeline<K>, 1>::new(&model, &mut tape, &mut arena)
+        .context(|| "recording the PCA pipeline".to_owned())?;
+    let ranges: Vec<Range<usize>> = net.graph().param_tensors().map(|(n, _, _)| n.range()).collect();
+    let params = net.graph_mut().params_mut();
+    for (range, v) in ranges.into_iter().zip(&values) {
+        let dst = params.get_mut(range).unwrap_or_default();
+        if dst.len() != v.len() {
+            return Err(setting(
+                "PCA pipeline",
+                format!("{} values for a tensor of {}", v.len(), dst.len()),
+            ));
+        }
+        dst.copy_from_slice(v);
+    }
+    let io = (meta::Input::Usps { centred }, meta::Output::Reconstruction);
+    let pairs = meta::of_run(&describe(&model), &decoder.result, seed, io);
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut out = vec![0u8; net.graph().safetensors_len_with(&pairs, &[])];
+    net.graph()
+        .save_safetensors_with(&mut out, &pairs, &[])
+        .context(|| "saving the PCA pipeline".to_owned())?;
+    Ok(out)
 }
 
 /// Writes PCA's decoder into the second layer (`weight[o][i] = V[i][o]`,
