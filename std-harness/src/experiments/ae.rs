@@ -78,7 +78,9 @@ pub fn train<M: Model, L: Loss<M::Output>, const B: usize>(
     plot::curves(&picture, &title, &history)?.save(artifacts, &picture)?;
     artifacts.add(format!("model-{tag}.safetensors"), safetensors(&net)?);
     let mut result = RunResult::new(head, &history, [&t, &v, &s]);
-    result.files = ["png", "csv"].map(|ext| format!("curves-{tag}.{ext}")).to_vec();
+    result.files = ["curves-{tag}.png", "curves-{tag}.csv", "model-{tag}.safetensors"]
+        .map(|f| f.replace("{tag}", tag))
+        .to_vec();
     Ok(Trained {
         result,
         test_outputs: s.outputs,

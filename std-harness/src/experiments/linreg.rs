@@ -8,7 +8,7 @@
 use flambeau::{LinearRegression, Rng};
 use nalgebra::{DMatrix, DVector};
 
-use super::run::{Head, Outcome, RunResult, Written, command, finish};
+use super::run::{Head, Outcome, RunResult, Written, check_out, command, finish};
 use super::{Ctx, Recipe, RunArgs, Settings};
 use crate::data::{Standardizer, Table, insurance_path, load_insurance, split_60_20_20};
 use crate::error::{CoreContext, Result, setting};
@@ -45,6 +45,7 @@ struct Part {
 /// Data, core, plotting and writing errors.
 pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<Written> {
     let settings = settings(args.recipe).overridden(args, ctx.max_epochs)?;
+    check_out(ctx, "linreg", args)?;
     let path = insurance_path(&ctx.data);
     let table = load_insurance(&path)?;
     if table.d != FEATURES {

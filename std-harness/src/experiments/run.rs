@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use super::{Recipe, RunArgs, Settings};
 use crate::console::Console;
-use crate::error::{CoreContext, Result};
+use crate::error::{CoreContext, Error, Result};
 use crate::metrics::Metric;
-use crate::output::Artifacts;
-use crate::train::{Evaluation, History, Shift, TrainConfig};
+use crate::output::{Artifacts, check_target, final_path};
+use crate::train::{Evaluation, History, Shift, TrainConfig, diverge};
 
 /// Where an experiment reads and writes, and how it talks.
 #[derive(Debug, Clone)]
@@ -75,6 +75,10 @@ pub struct RunResult {
     pub command: String,
     /// This run's files in the output folder.
     pub files: Vec<String>,
+    /// Whether training diverged (see `train::diverge`): the scores are then meaningless.
+    pub diverged: bool,
+    /// The sign of divergence, e.g. "epoch 1: parameter 3 is 1.000e30, beyond the bound 1e24".
+    pub divergence: Option<String>,
 }
 
 impl RunResult {
@@ -107,7 +111,24 @@ impl RunResult {
             report: head.report.to_owned(),
             command: head.command,
             files: Vec::new(),
+            diverged: false,
+            divergence: None,
         }
+        .with_divergence(history)
+    }
+
+    /// Marks the run diverged when its history says so, or its losses or
+    /// R² cross a bound of [`diverge`].
+    fn with_divergence(mut self, history: &History) -> Self {
+        let Triple { train, valid, test } = self.loss;
+        let scores = [self.score.train, self.score.valid, self.score.test];
+        self.divergence = history
+            .diverged
+            .clone()
+            .or_else(|| diverge::losses(&[train, valid, test]))
+            .or_else(|| diverge::scores(self.metric, &scores));
+        self.diverged = self.divergence.is_some();
+        self
     }
 
     /// Adds a reference figure, shown as the run's metric shows its scores.
@@ -165,6 +186,11 @@ impl RunResult {
         ];
         for r in &self.reference {
             lines.push(format!("  {}: {}", r.name, r.shown));
+        }
+        if let Some(why) = &self.divergence {
+            lines.push(format!(
+                "  DIVERGED ({why}): these scores are meaningless; lower the learning rate"
+            ));
         }
         lines.push(format!("  old report: {}", self.report));
         lines
@@ -252,18 +278,34 @@ pub struct Written {
     pub notes: Vec<String>,
 }
 
-/// Prints the outcome's summary and writes its folder (results last).
+/// The folder a run of `experiment` writes: `--out`, else
+/// `<out root>/<experiment>/<recipe>`.
+pub fn out_dir(ctx: &Ctx, experiment: &str, args: &RunArgs) -> PathBuf {
+    args.out
+        .clone()
+        .unwrap_or_else(|| ctx.out_root.join(experiment).join(args.recipe.name()))
+}
+
+/// Checks, before any data is read or any training starts, that the run's
+/// folder can be written (see [`check_target`]).
 ///
 /// # Errors
-/// [`crate::error::Error::Write`].
+/// [`Error::Output`] or [`Error::Write`] naming the folder.
+pub fn check_out(ctx: &Ctx, experiment: &str, args: &RunArgs) -> Result<()> {
+    check_target(&out_dir(ctx, experiment, args)).map(drop)
+}
+
+/// Prints the outcome's summary and writes its folder whole (see
+/// [`crate::output`]).
+///
+/// # Errors
+/// [`Error::Write`] or [`Error::Output`]; [`Error::DivergedRuns`] after the
+/// folder is written when a run diverged.
 pub fn finish(ctx: &Ctx, experiment: &str, args: &RunArgs, mut outcome: Outcome) -> Result<Written> {
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| ctx.out_root.join(experiment).join(args.recipe.name()));
+    let dir = out_dir(ctx, experiment, args);
     let written = Written {
         experiment: experiment.to_owned(),
-        dir: dir.clone(),
+        dir: final_path(&dir),
         runs: outcome.runs,
         notes: outcome.notes,
     };
@@ -275,8 +317,29 @@ pub fn finish(ctx: &Ctx, experiment: &str, args: &RunArgs, mut outcome: Outcome)
     }
     written.notes.iter().for_each(|n| ctx.console.say(&format!("  {n}")));
     ctx.console
-        .say(&format!("  wrote {} files into {}", names.len(), dir.display()));
-    Ok(written)
+        .say(&format!("  wrote {} files into {}", names.len(), written.dir.display()));
+    let reasons: Vec<String> = written
+        .runs
+        .iter()
+        .filter_map(|r| {
+            let variant = if r.variant.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", r.variant)
+            };
+            let why = r.divergence.as_ref()?;
+            Some(format!(
+                "{}{variant}: training diverged ({why}); lower the learning rate (\"diverged\": true in {})",
+                r.experiment,
+                written.dir.join("results.json").display()
+            ))
+        })
+        .collect();
+    if reasons.is_empty() {
+        Ok(written)
+    } else {
+        Err(Error::DivergedRuns { reasons })
+    }
 }
 
 /// The command that reproduces a run of `experiment` with `extra` flags.

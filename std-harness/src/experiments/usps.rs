@@ -70,6 +70,17 @@ pub fn load(ctx: &Ctx, train_size: Option<usize>, centred: bool) -> Result<Usps>
     let (all, test) = load_usps(&usps_dir(&ctx.data))?;
     let (mut train_idx, valid_idx) = split_train_valid(all.n, VALID_FRAC, SPLIT_SEED)?;
     if let Some(n) = train_size {
+        if n > train_idx.len() {
+            return Err(crate::error::setting(
+                "--train-size",
+                format!(
+                    "{n} training images asked for, but the training split holds {} ({} images in the training file, {} held out for validation)",
+                    train_idx.len(),
+                    all.n,
+                    valid_idx.len()
+                ),
+            ));
+        }
         train_idx.truncate(n);
     }
     let mut usps = Usps {
