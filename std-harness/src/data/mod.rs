@@ -17,6 +17,7 @@ mod error;
 pub mod idx;
 pub mod prep;
 pub mod source;
+mod stream;
 pub mod synth;
 pub mod table;
 mod usps;

@@ -16,6 +16,7 @@ mod ae;
 mod classify;
 mod points;
 mod recipe;
+mod result;
 mod run;
 mod usps;
 
