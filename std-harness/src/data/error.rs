@@ -327,6 +327,22 @@ pub enum DataError {
         /// "no header" or "no rows".
         what: &'static str,
     },
+    /// A file holds so few records that a split of it is empty.
+    #[error(
+        "{file}: {records} records are too few to split ({sizes}): the {split} split is empty; at least {min} records are needed"
+    )]
+    TooFewRecords {
+        /// The file or folder.
+        file: String,
+        /// Records in it.
+        records: usize,
+        /// The empty split.
+        split: &'static str,
+        /// Every split's size, e.g. "training 2, validation 0, test 1".
+        sizes: String,
+        /// The least count that gives every split a record.
+        min: usize,
+    },
     /// A flat buffer does not split into rows of the stated width.
     #[error("{what}: {len} values do not form rows of {width}")]
     Shape {

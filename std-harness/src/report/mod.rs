@@ -18,6 +18,7 @@ use crate::data::DataError;
 use crate::error::{Error, Result, setting};
 use crate::experiments::conv1d::Arch;
 use crate::experiments::usps_mlp::MlpLoss;
+use crate::experiments::whole_number;
 use crate::experiments::{
     Ctx, Recipe, RunArgs, Written, ae_vs_pca, autoencoder, checkerboard, conv1d, gaussians, linreg, usps_mlp,
 };
@@ -46,10 +47,10 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value = "both")]
     pub recipes: Recipes,
     /// Cap on every run's epochs (a quick check of the whole pipeline).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole_number::<usize>)]
     pub max_epochs: Option<usize>,
     /// Experiments run at the same time [default: the number of cores, at most 2].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole_number::<usize>)]
     pub jobs: Option<usize>,
     /// Replace a previous report even when experiments were skipped for missing data.
     #[arg(long)]
