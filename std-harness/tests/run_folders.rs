@@ -156,6 +156,8 @@ fn a_partial_report_does_not_replace_a_previous_one_unless_forced() {
     ];
     let first = flambeau(tmp.path(), &args);
     assert!(first.status.success(), "{}", stderr(&first));
+    let dir = &json(&tmp.path().join("rep/gaussians/report/results.json"))["dir"];
+    assert_eq!(dir, "rep/gaussians/report", "the final place, not the staging folder's");
     std::fs::write(tmp.path().join("rep/report.md"), "the previous, whole report").unwrap();
     let second = flambeau(tmp.path(), &args);
     let err = stderr(&second);
