@@ -181,3 +181,93 @@ fn a_closed_standard_output_is_not_a_panic() {
     assert!(dir.path().join("out/results.json").is_file());
     let _ = std::io::stderr().flush();
 }
+
+/// A USPS folder of `n` training and 10 test images, IDX and gzip.
+fn usps(dir: &Path, n: u32) {
+    use flate2::{Compression, write::GzEncoder};
+    let gz = |bytes: Vec<u8>| {
+        let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+        enc.write_all(&bytes).unwrap();
+        enc.finish().unwrap()
+    };
+    let images = |n: u32| {
+        let mut out = 0x0803u32.to_be_bytes().to_vec();
+        [n, 16, 16].iter().for_each(|d| out.extend(d.to_be_bytes()));
+        out.extend((0..n * 256).map(|i| (i * 7 % 256) as u8));
+        out
+    };
+    let labels = |n: u32| {
+        let mut out = 0x0801u32.to_be_bytes().to_vec();
+        out.extend(n.to_be_bytes());
+        out.extend((0..n).map(|i| (i % 10) as u8));
+        out
+    };
+    let usps = dir.join("usps");
+    std::fs::create_dir_all(&usps).unwrap();
+    for (split, count) in [("train", n), ("t10k", 10)] {
+        std::fs::write(
+            usps.join(format!("usps-{split}-images-idx3-ubyte.gz")),
+            gz(images(count)),
+        )
+        .unwrap();
+        std::fs::write(
+            usps.join(format!("usps-{split}-labels-idx1-ubyte.gz")),
+            gz(labels(count)),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn usps_sets_too_small_for_a_split_or_a_train_size_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    usps(dir.path(), 3);
+    fails(
+        dir.path(),
+        &["usps-mlp", "--epochs", "1"],
+        1,
+        &[
+            "3 records are too few to split (training 3, validation 0): the validation split is empty; at least 10 records are needed",
+        ],
+    );
+    usps(dir.path(), 40);
+    fails(
+        dir.path(),
+        &["usps-mlp", "--epochs", "1", "--train-size", "100"],
+        1,
+        &[
+            "--train-size: 100 training images asked for, but the training split holds 36 (40 images in the training file, 4 held out",
+        ],
+    );
+}
+
+#[test]
+fn the_auto_encoder_lists_every_file_it_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    usps(dir.path(), 40);
+    let out = flambeau(dir.path(), &["autoencoder", "--epochs", "1", "--codes", "16"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/results.json")).unwrap()).unwrap();
+    let mut listed: Vec<String> = results["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap().to_owned())
+        })
+        .collect();
+    listed.push("results.json".to_owned());
+    listed.sort();
+    let mut present: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    present.sort();
+    assert_eq!(listed, present);
+    assert!(present.contains(&"model-16.safetensors".to_owned()));
+}

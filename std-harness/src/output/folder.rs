@@ -47,7 +47,9 @@ impl Staging {
         let (parent, name) = check_target(target)?;
         std::fs::create_dir_all(&parent).map_err(|source| write_error(&parent, source))?;
         remove_stale(&parent, &name);
-        let dir = parent.join(temp_name(&name, STAGING));
+        // Beside the target, spelt as the target is (no `./` before a bare name).
+        let beside = target.parent().map_or_else(PathBuf::new, Path::to_path_buf);
+        let dir = beside.join(temp_name(&name, STAGING));
         std::fs::create_dir(&dir).map_err(|source| write_error(&dir, source))?;
         Ok(Self {
             target: target.to_path_buf(),
@@ -242,6 +244,11 @@ fn leaf(path: &Path) -> String {
 
 /// Flushes a folder's entries to disk where the system allows it.
 fn sync_dir(dir: &Path) {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     if let Ok(f) = std::fs::File::open(dir) {
         let _ = f.sync_all();
     }
