@@ -1,6 +1,8 @@
 //! Where the harness talks: result lines on standard output and progress
 //! bars on standard error (drawn only on a terminal, never with `--quiet`).
 
+use std::io::Write;
+
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// The harness's console: printing and progress bars that do not clobber each other.
@@ -23,11 +25,17 @@ impl Console {
     }
 
     /// Prints a line on standard output, above any progress bar.
+    ///
+    /// A closed standard output (`flambeau ... | head`) is not an error: the
+    /// line is dropped and the run goes on to write its files.
     pub fn say(&self, line: &str) {
+        let print = || {
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
+        };
         if self.multi.is_hidden() {
-            println!("{line}");
+            print();
         } else {
-            self.multi.suspend(|| println!("{line}"));
+            self.multi.suspend(print);
         }
     }
 

@@ -62,6 +62,21 @@ pub enum Error {
         /// Which value.
         what: &'static str,
     },
+    /// An output folder cannot be used (checked before any training).
+    #[error("{}: {problem}", path.display())]
+    Output {
+        /// The folder.
+        path: PathBuf,
+        /// Why not.
+        problem: String,
+    },
+    /// Runs ended with a diverged model; their folder was written with
+    /// `"diverged": true` in `results.json`.
+    #[error("{}", reasons.join("; "))]
+    DivergedRuns {
+        /// One line per diverged run, naming the run and the sign.
+        reasons: Vec<String>,
+    },
 }
 
 /// The harness's result type.

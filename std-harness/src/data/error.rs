@@ -40,12 +40,70 @@ pub enum DataError {
         source: std::io::Error,
     },
     /// Decompressed data would exceed the size the loader accepts.
-    #[error("{file}: decompresses to more than {limit} bytes")]
+    #[error("{file}: more than {limit} bytes, the cap on {what}; the file is corrupt or not this data")]
     TooLarge {
         /// The file.
         file: String,
         /// The limit in bytes.
         limit: u64,
+        /// Which cap, e.g. "decompressed text".
+        what: &'static str,
+    },
+    /// A file on disk is larger than the loaders open.
+    #[error("{file}: {size} bytes, more than the {limit} bytes the loaders open; the file is not this data")]
+    FileTooLarge {
+        /// The file.
+        file: String,
+        /// Its size.
+        size: u64,
+        /// The cap.
+        limit: u64,
+    },
+    /// A header declares more values than the loader accepts.
+    #[error("{file}: header says {header} ({values} values), more than the {limit} the loader accepts")]
+    TooManyValues {
+        /// The file.
+        file: String,
+        /// The header's dimensions.
+        header: String,
+        /// Values the header implies.
+        values: u64,
+        /// The cap.
+        limit: u64,
+    },
+    /// Memory for the data could not be had.
+    #[error("{file}: cannot allocate {bytes} bytes for the data")]
+    OutOfMemory {
+        /// The file.
+        file: String,
+        /// Bytes asked for.
+        bytes: u64,
+    },
+    /// A path names something other than a regular file.
+    #[error("{file}: is {kind}, not a regular file")]
+    NotAFile {
+        /// The path.
+        file: String,
+        /// What it is: "a folder", "a FIFO (named pipe)", "a device", ...
+        kind: &'static str,
+    },
+    /// A file is looked for under a path one of whose folders is a file.
+    #[error("{path}: cannot exist, {file} is a file, not a folder (check --data)")]
+    UnderAFile {
+        /// The path looked for.
+        path: String,
+        /// The file on its way.
+        file: String,
+    },
+    /// More bytes follow the body than the loader reads to count them.
+    #[error("{file}: more bytes follow {header} ({need} bytes) than the loader reads; the file is corrupt")]
+    TrailingData {
+        /// The file.
+        file: String,
+        /// The header's dimensions.
+        header: String,
+        /// Body length the header implies.
+        need: u64,
     },
     /// An IDX file starts with the wrong magic number.
     #[error("{file}: wrong magic number {found:#010x}, expected {expected:#010x} ({kind})")]
@@ -268,6 +326,22 @@ pub enum DataError {
         file: String,
         /// "no header" or "no rows".
         what: &'static str,
+    },
+    /// A file holds so few records that a split of it is empty.
+    #[error(
+        "{file}: {records} records are too few to split ({sizes}): the {split} split is empty; at least {min} records are needed"
+    )]
+    TooFewRecords {
+        /// The file or folder.
+        file: String,
+        /// Records in it.
+        records: usize,
+        /// The empty split.
+        split: &'static str,
+        /// Every split's size, e.g. "training 2, validation 0, test 1".
+        sizes: String,
+        /// The least count that gives every split a record.
+        min: usize,
     },
     /// A flat buffer does not split into rows of the stated width.
     #[error("{what}: {len} values do not form rows of {width}")]

@@ -4,10 +4,16 @@
 //! Plain or gzip-compressed input is accepted; gzip is recognised by its magic
 //! bytes, never by the file name.
 
+use std::io::Read;
 use std::path::Path;
 
-use super::source::{decompress, display_name, read_direct};
+use super::source::{display_name, open, reader, reserve};
 use super::{DataError, Dataset};
+
+pub use super::stream::MAX_VALUES;
+use super::stream::{fill, read_body};
+/// Hint given when an IDX file named directly is missing.
+const DIRECT_HINT: &str = "check the path";
 
 /// Magic number of an IDX file of `u8` images (`n x rows x cols`).
 pub const IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -36,45 +42,102 @@ pub struct Images {
 /// Parses IDX images from plain or gzip bytes; `name` labels error messages.
 ///
 /// # Errors
-/// [`DataError::WrongMagic`], [`DataError::ShortHeader`],
-/// [`DataError::ZeroDimension`], [`DataError::Empty`] for zero images,
-/// [`DataError::Truncated`], [`DataError::TrailingBytes`], or a gzip error.
+/// As [`images_from`].
 pub fn parse_images(bytes: &[u8], name: &str) -> Result<Images, DataError> {
-    let bytes = decompress(bytes, name)?;
-    let [n, rows, cols] = read_header::<3>(&bytes, name, IMAGES_MAGIC, "IDX images")?;
+    images_from(reader(bytes), name, &Expect::default())
+}
+
+/// What the caller knows an images file must hold, checked on the header
+/// before any pixel is read.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    /// `(rows, cols)` of every image.
+    pub size: Option<(usize, usize)>,
+    /// The labels file and its count, which the image count must equal.
+    pub labels: Option<(String, usize)>,
+}
+
+/// Reads IDX images from a stream (already decompressed): the header, then
+/// exactly the body it announces, converting bytes to `f32` as they come.
+/// Memory is the pixels' `f32`s and nothing more; a stream that goes on
+/// past the body (a gzip bomb) is read only far enough to say so.
+///
+/// # Errors
+/// [`DataError::WrongMagic`], [`DataError::ShortHeader`],
+/// [`DataError::ZeroDimension`], [`DataError::ImageSize`] and
+/// [`DataError::CountMismatch`] against `expect`, [`DataError::TooManyValues`]
+/// past [`MAX_VALUES`], [`DataError::Empty`] for zero images,
+/// [`DataError::Truncated`], [`DataError::TrailingBytes`],
+/// [`DataError::TrailingData`], [`DataError::OutOfMemory`], or a gzip error.
+pub fn images_from(mut input: impl Read, name: &str, expect: &Expect) -> Result<Images, DataError> {
+    let mut head = [0u8; IMAGES_HEADER_LEN];
+    let got = fill(&mut input, &mut head, name)?;
+    let [n, rows, cols] = read_header::<3>(head.get(..got).unwrap_or_default(), name, IMAGES_MAGIC, "IDX images")?;
+    let header = header_text(n, rows, cols);
     if rows == 0 || cols == 0 {
         return Err(DataError::ZeroDimension {
             file: name.to_owned(),
-            header: header_text(n, rows, cols),
+            header,
         });
     }
-    let body = bytes.get(IMAGES_HEADER_LEN..).unwrap_or_default();
-    check_body(body, name, &header_text(n, rows, cols), [n, rows, cols])?;
-    if n == 0 {
-        return Err(DataError::Empty { file: name.to_owned() });
-    }
-    Ok(Images {
-        pixels: body.iter().map(|&b| f32::from(b) / PIXEL_MAX).collect(),
+    let images = Images {
+        pixels: Vec::new(),
         n: to_usize(n),
         rows: to_usize(rows),
         cols: to_usize(cols),
-    })
+    };
+    if let Some((rows, cols)) = expect.size {
+        expect_size(&images, name, rows, cols)?;
+    }
+    if let Some((labels, n_labels)) = &expect.labels
+        && images.n != *n_labels
+    {
+        return Err(DataError::CountMismatch {
+            images: name.to_owned(),
+            n_images: images.n,
+            labels: labels.clone(),
+            n_labels: *n_labels,
+        });
+    }
+    let mut pixels = Vec::new();
+    read_body(input, name, &header, [n, rows, cols], |chunk| {
+        reserve(&mut pixels, chunk.len(), name)?;
+        pixels.extend(chunk.iter().map(|&b| f32::from(b) / PIXEL_MAX));
+        Ok(())
+    })?;
+    if n == 0 {
+        return Err(DataError::Empty { file: name.to_owned() });
+    }
+    Ok(Images { pixels, ..images })
 }
 
 /// Parses IDX labels from plain or gzip bytes, each checked to be below `classes`.
 ///
 /// # Errors
-/// As [`parse_images`], and [`DataError::LabelOutOfRange`] naming the record.
+/// As [`labels_from`].
 pub fn parse_labels(bytes: &[u8], name: &str, classes: usize) -> Result<Vec<u8>, DataError> {
-    let bytes = decompress(bytes, name)?;
-    let [n] = read_header::<1>(&bytes, name, LABELS_MAGIC, "IDX labels")?;
-    let body = bytes.get(LABELS_HEADER_LEN..).unwrap_or_default();
-    check_body(body, name, &format!("{n} labels"), [n, 1, 1])?;
+    labels_from(reader(bytes), name, classes)
+}
+
+/// Reads IDX labels from a stream (already decompressed), as [`images_from`].
+///
+/// # Errors
+/// As [`images_from`], and [`DataError::LabelOutOfRange`] naming the record.
+pub fn labels_from(mut input: impl Read, name: &str, classes: usize) -> Result<Vec<u8>, DataError> {
+    let mut head = [0u8; LABELS_HEADER_LEN];
+    let got = fill(&mut input, &mut head, name)?;
+    let [n] = read_header::<1>(head.get(..got).unwrap_or_default(), name, LABELS_MAGIC, "IDX labels")?;
+    let mut labels = Vec::new();
+    read_body(input, name, &format!("{n} labels"), [n, 1, 1], |chunk| {
+        reserve(&mut labels, chunk.len(), name)?;
+        labels.extend_from_slice(chunk);
+        Ok(())
+    })?;
     if n == 0 {
         return Err(DataError::Empty { file: name.to_owned() });
     }
-    super::dataset::check_labels(body, classes, name)?;
-    Ok(body.to_vec())
+    super::dataset::check_labels(&labels, classes, name)?;
+    Ok(labels)
 }
 
 /// Checks that images are `rows x cols`.
@@ -97,20 +160,22 @@ pub fn expect_size(images: &Images, name: &str, rows: usize, cols: usize) -> Res
 /// Reads an IDX images file.
 ///
 /// # Errors
-/// [`DataError::NotFound`], [`DataError::Io`], or as [`parse_images`].
+/// As [`open`] and [`images_from`].
 pub fn read_images(path: &Path) -> Result<Images, DataError> {
-    parse_images(&read_direct(path)?, &display_name(path))
+    images_from(open(path, DIRECT_HINT)?, &display_name(path), &Expect::default())
 }
 
 /// Reads an IDX labels file.
 ///
 /// # Errors
-/// [`DataError::NotFound`], [`DataError::Io`], or as [`parse_labels`].
+/// As [`open`] and [`labels_from`].
 pub fn read_labels(path: &Path, classes: usize) -> Result<Vec<u8>, DataError> {
-    parse_labels(&read_direct(path)?, &display_name(path), classes)
+    labels_from(open(path, DIRECT_HINT)?, &display_name(path), classes)
 }
 
-/// Reads an images file and its labels file into a [`Dataset`].
+/// Reads a labels file, then its images file into a [`Dataset`]: the
+/// image count and size are checked on the images header, before any pixel
+/// is read.
 ///
 /// `size`, when given, is the `(rows, cols)` every image must have.
 ///
@@ -123,11 +188,13 @@ pub fn read_pair(
     size: Option<(usize, usize)>,
     classes: usize,
 ) -> Result<Dataset, DataError> {
-    let image_set = read_images(images)?;
-    if let Some((rows, cols)) = size {
-        expect_size(&image_set, &display_name(images), rows, cols)?;
-    }
+    let input = open(images, DIRECT_HINT)?;
     let label_set = read_labels(labels, classes)?;
+    let expect = Expect {
+        size,
+        labels: Some((display_name(labels), label_set.len())),
+    };
+    let image_set = images_from(input, &display_name(images), &expect)?;
     pair(image_set, label_set, classes, (images, labels))
 }
 
@@ -186,29 +253,6 @@ fn read_header<const D: usize>(
 fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
     let word: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
     Some(u32::from_be_bytes(word))
-}
-
-/// Checks that `body` is exactly `n * rows * cols` bytes long.
-fn check_body(body: &[u8], name: &str, desc: &str, dims: [u32; 3]) -> Result<(), DataError> {
-    let need = dims.iter().map(|&d| u128::from(d)).product::<u128>();
-    let have = body.len() as u128;
-    if have < need {
-        return Err(DataError::Truncated {
-            file: name.to_owned(),
-            header: desc.to_owned(),
-            need,
-            have: body.len(),
-        });
-    }
-    if have > need {
-        return Err(DataError::TrailingBytes {
-            file: name.to_owned(),
-            header: desc.to_owned(),
-            need,
-            extra: usize::try_from(have - need).unwrap_or(usize::MAX),
-        });
-    }
-    Ok(())
 }
 
 /// How an images header is quoted in error messages.

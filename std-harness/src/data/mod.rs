@@ -17,6 +17,7 @@ mod error;
 pub mod idx;
 pub mod prep;
 pub mod source;
+mod stream;
 pub mod synth;
 pub mod table;
 mod usps;
@@ -24,7 +25,7 @@ pub mod usps_text;
 
 pub use dataset::{Dataset, Table};
 pub use error::{CellProblem, DataError};
-pub use prep::{Standardizer, one_hot, permutation, shuffle, split_60_20_20, split_train_valid};
+pub use prep::{Standardizer, check_splits, one_hot, permutation, shuffle, split_60_20_20, split_train_valid};
 pub use table::{ColumnKind, TableSpec, parse_table, read_table};
 pub use usps::{
     DATA_ENV, DEFAULT_DATA_DIR, FASHION_MNIST_SYSTEM_DIR, INSURANCE_FILE, INSURANCE_TARGET, MNIST_SIDE, USPS_SUBDIR,

@@ -198,6 +198,37 @@ pub fn split_train_valid(n: usize, valid_frac: f64, seed: u64) -> Result<(Vec<us
     Ok((a.to_vec(), b.to_vec()))
 }
 
+/// Most records [`check_splits`] tries when finding how many would do.
+const MAX_SPLIT_SEARCH: usize = 1000;
+
+/// Checks that each split of `n` records from `file` holds at least one;
+/// `sizes(n)` gives the splits' `(name, size)` under the splitting rule.
+///
+/// # Errors
+/// [`DataError::TooFewRecords`] naming the file, the count, the empty split
+/// and the least count that gives every split a record.
+pub fn check_splits(
+    file: &str,
+    n: usize,
+    sizes: impl Fn(usize) -> Vec<(&'static str, usize)>,
+) -> Result<(), DataError> {
+    let parts = sizes(n);
+    let Some(&(empty, _)) = parts.iter().find(|(_, size)| *size == 0) else {
+        return Ok(());
+    };
+    let min = (1..=MAX_SPLIT_SEARCH)
+        .find(|&m| sizes(m).iter().all(|(_, size)| *size > 0))
+        .unwrap_or(MAX_SPLIT_SEARCH);
+    let shown: Vec<String> = parts.iter().map(|(name, size)| format!("{name} {size}")).collect();
+    Err(DataError::TooFewRecords {
+        file: file.to_owned(),
+        records: n,
+        split: empty,
+        sizes: shown.join(", "),
+        min,
+    })
+}
+
 fn check_rows(values: &[f32], d: usize, what: &'static str) -> Result<(), DataError> {
     if d == 0 || values.is_empty() || !values.len().is_multiple_of(d) {
         return Err(shape(what, values.len(), d));

@@ -92,7 +92,9 @@ pub fn train<M: Model, L: Loss<M::Output>, const B: usize>(
     let io = (input, meta::Output::Reconstruction);
     let file = safetensors(&net, &result, seed, io)?;
     artifacts.add(format!("model-{tag}.safetensors"), file.clone());
-    result.files = ["png", "csv"].map(|ext| format!("curves-{tag}.{ext}")).to_vec();
+    result.files = ["curves-{tag}.png", "curves-{tag}.csv", "model-{tag}.safetensors"]
+        .map(|f| f.replace("{tag}", tag))
+        .to_vec();
     Ok(Trained {
         result,
         test_outputs: s.outputs,

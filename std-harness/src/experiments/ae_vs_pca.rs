@@ -9,7 +9,7 @@ use flambeau::{InferenceFootprint, Init, Linear, MseLoss, Network, Node, SafeTen
 
 use super::ae::{self, Splits};
 use super::autoencoder::{Shallow, codes_flag};
-use super::run::{Head, Outcome, Written, command, describe, finish};
+use super::run::{Head, Outcome, Written, check_out, command, describe, finish};
 use super::usps::{self, PIXELS, Usps};
 use super::{Ctx, Recipe, RunArgs, Settings};
 use crate::error::{CoreContext, Result, setting};
@@ -44,6 +44,7 @@ pub fn settings(recipe: Recipe) -> (Settings, Vec<usize>) {
 pub fn run(ctx: &Ctx, args: &RunArgs, codes: Option<&[usize]>) -> Result<Written> {
     let (settings, default_codes) = settings(args.recipe);
     let settings = settings.overridden(args, ctx.max_epochs)?;
+    check_out(ctx, "ae-vs-pca", args)?;
     let codes = codes.unwrap_or(&default_codes);
     ae::check_codes(codes)?;
     let data = usps::load(ctx, settings.train_size, settings.centre)?;

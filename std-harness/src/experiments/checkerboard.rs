@@ -4,7 +4,7 @@
 use flambeau::{BceLoss, Init, Linear, Sequential, Sigmoid, Tanh};
 
 use super::points::{self, Reading};
-use super::run::{Head, Outcome, Written, command, describe, finish};
+use super::run::{Head, Outcome, Written, check_out, command, describe, finish};
 use super::{Ctx, Recipe, RunArgs, Settings};
 use crate::data::synth::Checkerboard;
 use crate::error::Result;
@@ -42,6 +42,7 @@ pub fn settings(recipe: Recipe) -> Settings {
 /// Training, plotting and writing errors.
 pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<Written> {
     let settings = settings(args.recipe).overridden(args, ctx.max_epochs)?;
+    check_out(ctx, "checkerboard", args)?;
     let n = points(args.recipe);
     let set = Checkerboard {
         n,

@@ -8,7 +8,7 @@
 
 use flambeau::{Conv1d, CrossEntropyLoss, Flatten, Init, Linear, MaxPool1d, ReLU, Sequential};
 
-use super::run::{Head, Outcome, Written, command, describe, finish};
+use super::run::{Head, Outcome, Written, check_out, command, describe, finish};
 use super::{Ctx, Recipe, RunArgs, Settings, classify, usps};
 use crate::error::Result;
 
@@ -103,6 +103,7 @@ pub fn settings(recipe: Recipe) -> Settings {
 pub fn run(ctx: &Ctx, args: &RunArgs, arch: Option<Arch>) -> Result<Written> {
     let arch = arch.unwrap_or_else(|| Arch::default_for(args.recipe));
     let settings = settings(args.recipe).overridden(args, ctx.max_epochs)?;
+    check_out(ctx, &format!("conv1d-{}", arch.name()), args)?;
     let data = usps::load(ctx, settings.train_size, settings.centre)?;
     let init = settings.init;
     let mut outcome = Outcome::default();

@@ -4,7 +4,7 @@
 use flambeau::{Linear, MseLoss, Sequential};
 
 use super::points::{self, Reading};
-use super::run::{Head, Outcome, Written, command, describe, finish};
+use super::run::{Head, Outcome, Written, check_out, command, describe, finish};
 use super::{Ctx, Recipe, RunArgs, Settings};
 use crate::data::synth::TwoGaussians;
 use crate::error::Result;
@@ -29,6 +29,7 @@ pub fn settings(recipe: Recipe) -> Settings {
 /// Training, plotting and writing errors.
 pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<Written> {
     let settings = settings(args.recipe).overridden(args, ctx.max_epochs)?;
+    check_out(ctx, "gaussians", args)?;
     let set = TwoGaussians::default().generate(args.seed)?;
     let parts = points::split(&set, args.seed, |l| if l == 0 { -1.0 } else { 1.0 })?;
     let net: Sequential<(Linear<2, 1>,)> = Sequential::new((Linear::with_init(settings.init),));

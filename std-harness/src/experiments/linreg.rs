@@ -8,9 +8,9 @@
 use flambeau::{LinearRegression, Rng};
 use nalgebra::{DMatrix, DVector};
 
-use super::run::{Head, Outcome, RunResult, Written, command, finish};
+use super::run::{Head, Outcome, RunResult, Written, check_out, command, finish};
 use super::{Ctx, Recipe, RunArgs, Settings};
-use crate::data::{Standardizer, Table, insurance_path, load_insurance, split_60_20_20};
+use crate::data::{Standardizer, Table, check_splits, insurance_path, load_insurance, split_60_20_20};
 use crate::error::{CoreContext, Result, setting};
 use crate::metrics::{Metric, mse, r2};
 use crate::plot;
@@ -19,6 +19,19 @@ use crate::train::{EpochRecord, Evaluation, History};
 /// Feature columns of the encoded insurance table: age, sex, bmi, children,
 /// smoker and the four regions one-hot.
 pub const FEATURES: usize = 9;
+/// The encoded columns of the public table (levels sorted, two-level
+/// columns as one 0/1 column named after the last level).
+const COLUMNS: [&str; FEATURES] = [
+    "age",
+    "sex=male",
+    "bmi",
+    "children",
+    "smoker=yes",
+    "region=northeast",
+    "region=northwest",
+    "region=southeast",
+    "region=southwest",
+];
 /// The old report's figure.
 pub const REPORT: &str = "R² ≈ 0.70 train, 0.75 test (300 epochs)";
 /// Singular values below this fraction of the largest are treated as zero
@@ -45,15 +58,15 @@ struct Part {
 /// Data, core, plotting and writing errors.
 pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<Written> {
     let settings = settings(args.recipe).overridden(args, ctx.max_epochs)?;
+    check_out(ctx, "linreg", args)?;
     let path = insurance_path(&ctx.data);
     let table = load_insurance(&path)?;
-    if table.d != FEATURES {
-        let problem = format!(
-            "{} feature columns after encoding {:?}, expected {FEATURES}",
-            table.d, table.names
-        );
-        return Err(setting("insurance table", format!("{}: {problem}", path.display())));
-    }
+    let sizes = |n: usize| {
+        let (a, b, c) = split_60_20_20(n, args.seed);
+        vec![("training", a.len()), ("validation", b.len()), ("test", c.len())]
+    };
+    check_splits(&path.display().to_string(), table.n, sizes)?;
+    check_columns(&table, &path.display().to_string())?;
     let (parts, target_scale) = prepare(&table, args.seed)?;
     let mut model = LinearRegression::<f32, FEATURES>::new();
     let history = descend(&mut model, &parts, &settings, args.seed)?;
@@ -90,6 +103,45 @@ pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<Written> {
         .to_vec();
     outcome.runs.push(result);
     finish(ctx, "linreg", args, outcome)
+}
+
+/// Checks that the table's encoded columns are the public table's,
+/// naming unknown category levels and missing columns or levels.
+fn check_columns(table: &Table, file: &str) -> Result<()> {
+    if table.names.iter().map(String::as_str).eq(COLUMNS) {
+        return Ok(());
+    }
+    let unknown: Vec<&str> = table
+        .names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !COLUMNS.contains(n))
+        .collect();
+    let column = |name: &'static str| name.split('=').next().unwrap_or(name);
+    let present = |col: &str| table.names.iter().any(|n| n.split('=').next() == Some(col));
+    let missing: Vec<&str> = COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !table.names.iter().any(|n| n == c))
+        .collect();
+    let mut gone: Vec<&str> = missing.iter().map(|&c| column(c)).filter(|c| !present(c)).collect();
+    gone.dedup();
+    let levels: Vec<&str> = missing.iter().copied().filter(|&c| present(column(c))).collect();
+    let mut problems = Vec::new();
+    if !gone.is_empty() {
+        problems.push(format!("missing column {}", gone.join(", ")));
+    }
+    if !unknown.is_empty() {
+        problems.push(format!("unknown column or category level {}", unknown.join(", ")));
+    }
+    if !levels.is_empty() {
+        problems.push(format!("missing category level {}", levels.join(", ")));
+    }
+    if problems.is_empty() {
+        problems.push(format!("columns in another order: {}", table.names.join(", ")));
+    }
+    let problem = format!("{} (expected {})", problems.join("; "), COLUMNS.join(", "));
+    Err(setting("insurance table", format!("{file}: {problem}")))
 }
 
 /// Splits 60/20/20 and standardises features and target on the training

@@ -16,9 +16,10 @@ mod ae;
 mod classify;
 mod points;
 mod recipe;
+mod result;
 mod run;
 mod usps;
 
-pub use recipe::{Recipe, RunArgs, Settings};
+pub use recipe::{Recipe, RunArgs, Settings, whole_number};
 pub use run::{Ctx, RunResult, Triple, Written};
 pub use usps::{SPLIT_SEED, VALID_FRAC};

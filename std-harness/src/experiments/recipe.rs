@@ -11,6 +11,27 @@ use crate::train::{Optim, Schedule};
 /// Shifts must stay below half a USPS image, or a digit could leave the frame.
 const MAX_SHIFT: usize = 8;
 
+/// Parses a whole number for a flag, saying what is wrong with a negative,
+/// fractional or oversized one.
+///
+/// # Errors
+/// A message for clap to print with the flag's name.
+pub fn whole_number<T: std::str::FromStr>(text: &str) -> std::result::Result<T, String> {
+    text.parse().map_err(|_| {
+        let what = if text.trim_start().starts_with('-') {
+            "is negative"
+        } else if text
+            .parse::<f64>()
+            .is_ok_and(|v| v.is_finite() && v.fract() == 0.0 && v > 0.0)
+        {
+            "is too large"
+        } else {
+            "is not a whole number"
+        };
+        format!("{text:?} {what}; give a whole number: 0, 1, 2, ...")
+    })
+}
+
 /// Which set of default settings a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -38,22 +59,22 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "report")]
     pub recipe: Recipe,
     /// Passes over the training split [default: the recipe's].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole_number::<usize>)]
     pub epochs: Option<usize>,
     /// Base learning rate [default: the recipe's].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// Rows per batch [default: the recipe's].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole_number::<usize>)]
     pub batch_size: Option<usize>,
     /// USPS training images to use, from the training split [default: the recipe's].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole_number::<usize>)]
     pub train_size: Option<usize>,
     /// Largest random translation of USPS training images, in pixels (0: none) [default: the recipe's].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole_number::<usize>)]
     pub shift: Option<usize>,
     /// Seed of data generation, initialisation, shuffling and augmentation.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = whole_number::<u64>)]
     pub seed: u64,
     /// Output folder [default: out/<experiment>/<recipe>].
     #[arg(long)]
@@ -170,6 +191,16 @@ impl Settings {
             return Err(setting(
                 "learning rate",
                 format!("{} is not a positive number", self.lr),
+            ));
+        }
+        if self.lr > f64::from(f32::MAX) {
+            return Err(setting(
+                "learning rate",
+                format!(
+                    "{:e} is above the largest f32, {:e}, the type training runs in",
+                    self.lr,
+                    f32::MAX
+                ),
             ));
         }
         if self.train_size == Some(0) {

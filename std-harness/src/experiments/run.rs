@@ -7,13 +7,14 @@ use std::path::PathBuf;
 use flambeau::{Describe, Loss, Model, Trainer};
 use serde::Serialize;
 
-use super::{Recipe, RunArgs, Settings};
+pub use super::result::{RunResult, Triple};
+use super::{RunArgs, Settings};
 use crate::console::Console;
-use crate::error::{CoreContext, Result};
+use crate::error::{CoreContext, Error, Result};
 use crate::metrics::Metric;
 use crate::model::meta;
-use crate::output::Artifacts;
-use crate::train::{Evaluation, History, Shift, TrainConfig};
+use crate::output::{Artifacts, check_target, final_path};
+use crate::train::{Shift, TrainConfig};
 
 /// Where an experiment reads and writes, and how it talks.
 #[derive(Debug, Clone)]
@@ -26,161 +27,6 @@ pub struct Ctx {
     pub max_epochs: Option<usize>,
     /// Folder under which default output folders go.
     pub out_root: PathBuf,
-}
-
-/// A value on the training, validation and test splits.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Triple {
-    /// On the training split.
-    pub train: f64,
-    /// On the validation split.
-    pub valid: f64,
-    /// On the test split.
-    pub test: f64,
-}
-
-/// The outcome of one trained model, as written to `results.json`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RunResult {
-    /// The experiment (subcommand).
-    pub experiment: String,
-    /// The variant within it (loss, architecture, code size), or empty.
-    pub variant: String,
-    /// The recipe.
-    pub recipe: Recipe,
-    /// The settings, for people.
-    pub settings: String,
-    /// The model in the report's notation.
-    pub model: String,
-    /// How scores are measured.
-    pub metric: Metric,
-    /// Scores of the selected model.
-    pub score: Triple,
-    /// Mean losses of the selected model.
-    pub loss: Triple,
-    /// The epoch selected on validation (from 1).
-    pub best_epoch: usize,
-    /// Epochs run.
-    pub epochs: usize,
-    /// Pearson correlation of the training and validation loss curves.
-    pub pearson_loss: Option<f64>,
-    /// Pearson correlation of the training and validation score curves.
-    pub pearson_score: Option<f64>,
-    /// Seconds of training.
-    pub seconds: f64,
-    /// Reference figures measured alongside (closed-form fit, PCA).
-    pub reference: Vec<Reference>,
-    /// The old report's figure for this run.
-    pub report: String,
-    /// The command that reproduces the run.
-    pub command: String,
-    /// This run's files in the output folder.
-    pub files: Vec<String>,
-}
-
-impl RunResult {
-    /// A result from a history and the evaluations of the selected model on
-    /// the training, validation and test splits.
-    pub fn new(head: Head<'_>, history: &History, [train, valid, test]: [&Evaluation; 3]) -> Self {
-        Self {
-            experiment: head.experiment.to_owned(),
-            variant: head.variant,
-            recipe: head.args.recipe,
-            settings: head.settings.describe(),
-            model: head.model,
-            metric: history.metric,
-            score: Triple {
-                train: train.score,
-                valid: valid.score,
-                test: test.score,
-            },
-            loss: Triple {
-                train: train.loss,
-                valid: valid.loss,
-                test: test.loss,
-            },
-            best_epoch: history.best_epoch,
-            epochs: history.records.len(),
-            pearson_loss: history.pearson_loss(),
-            pearson_score: history.pearson_score(),
-            seconds: history.seconds,
-            reference: Vec::new(),
-            report: head.report.to_owned(),
-            command: head.command,
-            files: Vec::new(),
-        }
-    }
-
-    /// Adds a reference figure, shown as the run's metric shows its scores.
-    pub fn add_reference(&mut self, name: impl Into<String>, value: f64) {
-        let shown = self.metric.format(value);
-        self.add_reference_shown(name, value, shown);
-    }
-
-    /// Adds a reference figure with its own text for people.
-    pub fn add_reference_shown(&mut self, name: impl Into<String>, value: f64, shown: String) {
-        self.reference.push(Reference {
-            name: name.into(),
-            value,
-            shown,
-        });
-    }
-
-    /// The reference figure whose name contains `part`.
-    pub fn reference(&self, part: &str) -> Option<f64> {
-        self.reference.iter().find(|r| r.name.contains(part)).map(|r| r.value)
-    }
-
-    /// The lines printed for people.
-    pub fn summary(&self) -> Vec<String> {
-        let m = self.metric;
-        let variant = if self.variant.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", self.variant)
-        };
-        let corr = |c: Option<f64>| c.map_or_else(|| "n/a".to_owned(), |c| format!("{c:.3}"));
-        let mut lines = vec![
-            format!(
-                "{}{variant} ({} recipe): {}",
-                self.experiment,
-                self.recipe.name(),
-                self.model
-            ),
-            format!("  settings: {}", self.settings),
-            format!(
-                "  {}: train {}, validation {}, test {}",
-                m.name(),
-                m.format(self.score.train),
-                m.format(self.score.valid),
-                m.format(self.score.test)
-            ),
-            format!(
-                "  best epoch on validation: {} of {}; Pearson(train, validation): loss {}, score {}; {:.1} s",
-                self.best_epoch,
-                self.epochs,
-                corr(self.pearson_loss),
-                corr(self.pearson_score),
-                self.seconds
-            ),
-        ];
-        for r in &self.reference {
-            lines.push(format!("  {}: {}", r.name, r.shown));
-        }
-        lines.push(format!("  old report: {}", self.report));
-        lines
-    }
-}
-
-/// A figure measured alongside a run, to compare it with.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Reference {
-    /// What it is.
-    pub name: String,
-    /// Its value.
-    pub value: f64,
-    /// Its value for people.
-    pub shown: String,
 }
 
 /// What names a run, besides its numbers.
@@ -253,18 +99,34 @@ pub struct Written {
     pub notes: Vec<String>,
 }
 
-/// Prints the outcome's summary and writes its folder (results last).
+/// The folder a run of `experiment` writes: `--out`, else
+/// `<out root>/<experiment>/<recipe>`.
+pub fn out_dir(ctx: &Ctx, experiment: &str, args: &RunArgs) -> PathBuf {
+    args.out
+        .clone()
+        .unwrap_or_else(|| ctx.out_root.join(experiment).join(args.recipe.name()))
+}
+
+/// Checks, before any data is read or any training starts, that the run's
+/// folder can be written (see [`check_target`]).
 ///
 /// # Errors
-/// [`crate::error::Error::Write`].
+/// [`Error::Output`] or [`Error::Write`] naming the folder.
+pub fn check_out(ctx: &Ctx, experiment: &str, args: &RunArgs) -> Result<()> {
+    check_target(&out_dir(ctx, experiment, args)).map(drop)
+}
+
+/// Prints the outcome's summary and writes its folder whole (see
+/// [`crate::output`]).
+///
+/// # Errors
+/// [`Error::Write`] or [`Error::Output`]; [`Error::DivergedRuns`] after the
+/// folder is written when a run diverged.
 pub fn finish(ctx: &Ctx, experiment: &str, args: &RunArgs, mut outcome: Outcome) -> Result<Written> {
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| ctx.out_root.join(experiment).join(args.recipe.name()));
+    let dir = out_dir(ctx, experiment, args);
     let written = Written {
         experiment: experiment.to_owned(),
-        dir: dir.clone(),
+        dir: final_path(&dir),
         runs: outcome.runs,
         notes: outcome.notes,
     };
@@ -276,8 +138,29 @@ pub fn finish(ctx: &Ctx, experiment: &str, args: &RunArgs, mut outcome: Outcome)
     }
     written.notes.iter().for_each(|n| ctx.console.say(&format!("  {n}")));
     ctx.console
-        .say(&format!("  wrote {} files into {}", names.len(), dir.display()));
-    Ok(written)
+        .say(&format!("  wrote {} files into {}", names.len(), written.dir.display()));
+    let reasons: Vec<String> = written
+        .runs
+        .iter()
+        .filter_map(|r| {
+            let variant = if r.variant.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", r.variant)
+            };
+            let why = r.divergence.as_ref()?;
+            Some(format!(
+                "{}{variant}: training diverged ({why}); lower the learning rate (\"diverged\": true in {})",
+                r.experiment,
+                written.dir.join("results.json").display()
+            ))
+        })
+        .collect();
+    if reasons.is_empty() {
+        Ok(written)
+    } else {
+        Err(Error::DivergedRuns { reasons })
+    }
 }
 
 /// The command that reproduces a run of `experiment` with `extra` flags.

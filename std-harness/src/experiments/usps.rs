@@ -2,7 +2,7 @@
 //! file split once (fixed seed) into training and validation images.
 
 use super::Ctx;
-use crate::data::{Dataset, load_usps, one_hot, split_train_valid, usps_dir};
+use crate::data::{Dataset, check_splits, load_usps, one_hot, split_train_valid, usps_dir};
 use crate::error::Result;
 use crate::train::{Shift, Split};
 
@@ -67,9 +67,26 @@ impl Encoded {
 /// # Errors
 /// The loader's errors, naming the file and the record.
 pub fn load(ctx: &Ctx, train_size: Option<usize>, centred: bool) -> Result<Usps> {
-    let (all, test) = load_usps(&usps_dir(&ctx.data))?;
+    let dir = usps_dir(&ctx.data);
+    let (all, test) = load_usps(&dir)?;
+    let sizes = |n: usize| {
+        let valid = (VALID_FRAC * n as f64).floor() as usize;
+        vec![("training", n - valid.min(n)), ("validation", valid)]
+    };
+    check_splits(&format!("USPS training set in {}", dir.display()), all.n, sizes)?;
     let (mut train_idx, valid_idx) = split_train_valid(all.n, VALID_FRAC, SPLIT_SEED)?;
     if let Some(n) = train_size {
+        if n > train_idx.len() {
+            return Err(crate::error::setting(
+                "--train-size",
+                format!(
+                    "{n} training images asked for, but the training split holds {} ({} images in the training file, {} held out for validation)",
+                    train_idx.len(),
+                    all.n,
+                    valid_idx.len()
+                ),
+            ));
+        }
         train_idx.truncate(n);
     }
     let mut usps = Usps {

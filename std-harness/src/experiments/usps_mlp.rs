@@ -3,7 +3,7 @@
 
 use flambeau::{CrossEntropyLoss, Init, Linear, MseLoss, Sequential, Sigmoid, Tanh};
 
-use super::run::{Head, Outcome, Written, command, describe, finish};
+use super::run::{Head, Outcome, Written, check_out, command, describe, finish};
 use super::{Ctx, Recipe, RunArgs, Settings, classify, usps};
 use crate::error::Result;
 
@@ -84,9 +84,10 @@ fn mlp_body(init: Init) -> (Linear<256, 128>, Tanh, Linear<128, 64>, Tanh, Linea
 /// Data, training, plotting and writing errors.
 pub fn run(ctx: &Ctx, args: &RunArgs, loss: MlpLoss) -> Result<Written> {
     let settings = settings(args.recipe, loss).overridden(args, ctx.max_epochs)?;
+    let experiment = format!("usps-mlp-{}", loss.name());
+    check_out(ctx, &experiment, args)?;
     let data = usps::load(ctx, settings.train_size, settings.centre)?;
     let (a, b, c, d, e) = mlp_body(settings.init);
-    let experiment = format!("usps-mlp-{}", loss.name());
     let mut outcome = Outcome::default();
     let head = |model: String| Head {
         experiment: "usps-mlp",

@@ -18,10 +18,11 @@ use crate::data::DataError;
 use crate::error::{Error, Result, setting};
 use crate::experiments::conv1d::Arch;
 use crate::experiments::usps_mlp::MlpLoss;
+use crate::experiments::whole_number;
 use crate::experiments::{
     Ctx, Recipe, RunArgs, Written, ae_vs_pca, autoencoder, checkerboard, conv1d, gaussians, linreg, usps_mlp,
 };
-use crate::output::Artifacts;
+use crate::output::{Artifacts, Staging};
 
 pub use targets::{Target, targets};
 
@@ -46,11 +47,14 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value = "both")]
     pub recipes: Recipes,
     /// Cap on every run's epochs (a quick check of the whole pipeline).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole_number::<usize>)]
     pub max_epochs: Option<usize>,
     /// Experiments run at the same time [default: the number of cores, at most 2].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole_number::<usize>)]
     pub jobs: Option<usize>,
+    /// Replace a previous report even when experiments were skipped for missing data.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// One experiment under one recipe.
@@ -165,21 +169,52 @@ pub enum Ended {
 
 /// Runs the report.
 ///
+/// The whole report folder is written into a staging folder beside
+/// `--out` and swapped into place at the end (see [`crate::output`]), so it
+/// is one report, whole, or the previous one. When experiments were skipped
+/// for missing data, a previous report is kept unless `--force`.
+///
 /// # Errors
-/// [`Error::Write`] for the report itself; [`Error::Setting`] when a job
-/// failed (after the report is written).
+/// [`Error::Output`] before any work when `--out` cannot be written;
+/// [`Error::Write`] for the report itself; [`Error::Setting`] for `--jobs 0`,
+/// when a job failed (after the report is written), or when a previous
+/// report was kept.
 pub fn run(ctx: &Ctx, args: &ReportArgs) -> Result<()> {
     let start = Instant::now();
     let ctx = Ctx {
         max_epochs: args.max_epochs,
         ..ctx.clone()
     };
+    if args.jobs == Some(0) {
+        return Err(setting(
+            "--jobs",
+            "0 experiments at a time cannot run anything; give 1 or more",
+        ));
+    }
+    if args.max_epochs == Some(0) {
+        return Err(setting("--max-epochs", "must be at least 1"));
+    }
+    let staging = Staging::begin(&args.out)?;
     let jobs = Job::all(args.recipes);
     let threads = args
         .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(2)))
-        .max(1);
-    let ended = run_jobs(&ctx, &jobs, &args.out, threads);
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(2)));
+    let ended = run_jobs(&ctx, &jobs, staging.path(), threads);
+    let skipped = ended.iter().filter(|(_, e)| matches!(e, Ended::Skipped(_))).count();
+    if skipped > 0 && !args.force && args.out.join("report.md").is_file() {
+        for (why, names) in not_run(&ended) {
+            ctx.console.say(&format!("  {}: {why}", names.join(", ")));
+        }
+        return Err(setting(
+            "report",
+            format!(
+                "{skipped} of {} experiments were skipped (above); the previous report in {} is kept; \
+                 --force replaces it by this partial one",
+                jobs.len(),
+                args.out.display()
+            ),
+        ));
+    }
     let failed: Vec<String> = ended
         .iter()
         .filter(|(_, e)| matches!(e, Ended::Failed(_)))
@@ -194,7 +229,8 @@ pub fn run(ctx: &Ctx, args: &ReportArgs) -> Result<()> {
         .filter_map(|(_, e)| if let Ended::Done(w) = e { Some(w) } else { None })
         .collect();
     artifacts.add_json("results.json", &runs)?;
-    artifacts.commit(&args.out)?;
+    artifacts.write_into(staging.path())?;
+    staging.commit()?;
     ctx.console.say(&format!(
         "report: wrote {} ({} runs in {seconds:.0} s)",
         args.out.join("report.md").display(),

@@ -34,6 +34,8 @@ pub struct History {
     pub best_epoch: usize,
     /// Wall-clock seconds of training and scoring.
     pub seconds: f64,
+    /// Why training stopped as diverged (see [`super::diverge`]), if it did.
+    pub diverged: Option<String>,
 }
 
 impl History {
@@ -44,6 +46,7 @@ impl History {
             records: Vec::new(),
             best_epoch: 0,
             seconds: 0.0,
+            diverged: None,
         }
     }
 

@@ -9,6 +9,7 @@
 //! trainer holds the selected model, never the test set's favourite.
 
 mod batch;
+pub mod diverge;
 mod history;
 
 pub use batch::{Evaluation, Shift, Split, evaluate, predict, shift_image};
@@ -131,7 +132,9 @@ impl Buffers {
 ///
 /// # Errors
 /// [`Error::Setting`] for a batch size of 0 or above `B`, or an empty split;
-/// [`Error::Diverged`]; [`Error::Core`].
+/// [`Error::Diverged`] for a loss that is not finite; [`Error::Core`].
+/// A run that crosses a bound of [`diverge`] stops there and says why in
+/// [`History::diverged`].
 pub fn fit<M: Model, L: Loss<M::Output>, const B: usize>(
     net: &mut Trainer<'_, f32, M, L, B>,
     (train, valid): (Split<'_>, Split<'_>),
@@ -186,8 +189,15 @@ fn run<M: Model, L: Loss<M::Output>, O: Optimizer<f32>, const B: usize>(
         }
         let record = score_epoch(net, (&train, &valid), cfg, epoch, lr)?;
         bar.set_message(history.message(&record, cfg.epochs));
+        let why = diverge::losses(&[record.train_loss, record.valid_loss])
+            .or_else(|| diverge::weights(net.graph().params()))
+            .map(|why| format!("epoch {}: {why}", record.epoch));
         if history.push(record) {
             best_params.copy_from_slice(net.graph().params());
+        }
+        if why.is_some() {
+            history.diverged = why;
+            break;
         }
     }
     net.graph_mut().params_mut().copy_from_slice(&best_params);

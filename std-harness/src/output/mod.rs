@@ -1,11 +1,17 @@
-//! Output files, written whole or not at all.
+//! Output files and folders, written whole or not at all.
 //!
 //! An experiment renders everything it writes (JSON, CSV, PNG) in memory
 //! first, into [`Artifacts`]; only when all of it exists does
-//! [`Artifacts::commit`] write each file under a temporary name in the
-//! target folder and rename it into place. A failure (bad data, divergence,
-//! a full disk) therefore never leaves a half-written file behind, and the
-//! results file, written last, appears only when every picture did.
+//! [`Artifacts::commit`] write the files into a fresh staging folder beside
+//! the target and swap that folder into place ([`Staging`]). A failure (bad
+//! data, divergence, a full disk, a kill) therefore leaves the previous
+//! folder or the new one, whole, and never a mix of two runs; staging
+//! folders of killed runs are removed by the next run into the same place.
+//! [`check_target`] checks a target before any training starts.
+
+mod folder;
+
+pub use folder::{Staging, check_target, final_path};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -68,23 +74,35 @@ impl Artifacts {
         self.files.iter().any(|(n, _)| n == name)
     }
 
-    /// Writes every file into `dir` (created if needed), each atomically;
-    /// returns their paths.
+    /// Writes every file into a staging folder beside `dir`, then swaps it
+    /// in place of `dir` (see [`Staging`]); returns the files' final paths.
     ///
     /// # Errors
-    /// [`Error::Write`] naming the file or folder.
+    /// [`Error::Write`] naming the file or folder; [`Error::Output`] when
+    /// `dir` cannot be a run folder.
     pub fn commit(self, dir: &Path) -> Result<Vec<PathBuf>> {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let mut paths = Vec::with_capacity(self.files.len());
+        let staging = Staging::begin(dir)?;
+        self.write_into(staging.path())?;
+        staging.commit()?;
+        Ok(self.files.iter().map(|(name, _)| dir.join(name)).collect())
+    }
+
+    /// Writes every file into the existing folder `dir`, each file whole
+    /// (written, flushed to disk, then closed), with no temporary names.
+    ///
+    /// # Errors
+    /// [`Error::Write`] naming the file.
+    pub fn write_into(&self, dir: &Path) -> Result<()> {
         for (name, bytes) in &self.files {
             let path = dir.join(name);
-            write_atomic(&path, bytes)?;
-            paths.push(path);
+            std::fs::File::create(&path)
+                .and_then(|mut file| {
+                    file.write_all(bytes)?;
+                    file.sync_all()
+                })
+                .map_err(|source| Error::Write { path, source })?;
         }
-        Ok(paths)
+        Ok(())
     }
 }
 
@@ -133,38 +151,4 @@ fn encode_png((width, height): (u32, u32), rgb: &[u8]) -> std::result::Result<Ve
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commit_writes_every_file_and_no_temporary() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut a = Artifacts::new();
-        a.add("a.csv", b"x\n1\n".to_vec());
-        a.add_png("p.png", (2, 1), &[0, 0, 0, 255, 255, 255]).unwrap();
-        a.commit(dir.path()).unwrap();
-        let mut names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        names.sort();
-        assert_eq!(names, ["a.csv", "p.png"]);
-        assert!(std::fs::read(dir.path().join("p.png")).unwrap().starts_with(b"\x89PNG"));
-    }
-
-    #[test]
-    fn a_failed_write_leaves_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("missing-folder").join("f.txt");
-        let err = write_atomic(&target, b"data").unwrap_err();
-        assert!(err.to_string().contains("f.txt: cannot write"), "{err}");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-    }
-
-    #[test]
-    fn a_wrong_pixel_count_is_an_error() {
-        let mut a = Artifacts::new();
-        let err = a.add_png("bad.png", (2, 2), &[0; 5]).unwrap_err();
-        assert!(err.to_string().starts_with("bad.png: cannot draw"), "{err}");
-    }
-}
+mod tests;

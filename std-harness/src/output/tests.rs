@@ -1,0 +1,149 @@
+use super::*;
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+fn artifacts(files: &[(&str, &str)]) -> Artifacts {
+    let mut a = Artifacts::new();
+    for (name, text) in files {
+        a.add(*name, text.as_bytes().to_vec());
+    }
+    a
+}
+
+#[test]
+fn commit_writes_every_file_and_no_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut a = Artifacts::new();
+    a.add("a.csv", b"x\n1\n".to_vec());
+    a.add_png("p.png", (2, 1), &[0, 0, 0, 255, 255, 255]).unwrap();
+    a.commit(&out).unwrap();
+    assert_eq!(names(&out), ["a.csv", "p.png"]);
+    assert_eq!(names(dir.path()), ["run"]);
+    assert!(std::fs::read(out.join("p.png")).unwrap().starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn a_new_run_replaces_the_whole_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    artifacts(&[("results.json", "1"), ("only-old.csv", "old")])
+        .commit(&out)
+        .unwrap();
+    std::fs::write(out.join(".curves.csv.tmp-99999"), "left by a killed writer").unwrap();
+    artifacts(&[("results.json", "2"), ("new.csv", "new")])
+        .commit(&out)
+        .unwrap();
+    assert_eq!(names(&out), ["new.csv", "results.json"]);
+    assert_eq!(std::fs::read_to_string(out.join("results.json")).unwrap(), "2");
+    assert_eq!(names(dir.path()), ["run"]);
+}
+
+#[test]
+fn a_failed_write_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("missing-folder").join("f.txt");
+    let err = write_atomic(&target, b"data").unwrap_err();
+    assert!(err.to_string().contains("f.txt: cannot write"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_kill_between_the_two_renames_leaves_the_folder_absent_then_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    artifacts(&[("results.json", "1")]).commit(&out).unwrap();
+    // The first rename of a swap by a process that no longer exists (pid
+    // above the kernel's maximum), then the kill: the folder is absent.
+    std::fs::rename(&out, dir.path().join(".run.old-4294967295-0")).unwrap();
+    std::fs::create_dir(dir.path().join(".run.staging-4294967295-1")).unwrap();
+    std::fs::write(dir.path().join(".run.staging-4294967295-1/half.csv"), "x").unwrap();
+    assert!(!out.exists());
+    artifacts(&[("results.json", "2")]).commit(&out).unwrap();
+    assert_eq!(
+        names(dir.path()),
+        ["run"],
+        "stale folders of the killed run are removed"
+    );
+    assert_eq!(names(&out), ["results.json"]);
+}
+
+#[test]
+fn a_staging_folder_dropped_uncommitted_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let staging = Staging::begin(&dir.path().join("run")).unwrap();
+    std::fs::write(staging.path().join("a"), "x").unwrap();
+    drop(staging);
+    assert_eq!(names(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn concurrent_commits_leave_one_complete_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    std::thread::scope(|s| {
+        for k in 0..4 {
+            let out = &out;
+            s.spawn(move || {
+                for round in 0..10 {
+                    let tag = format!("{k}-{round}");
+                    let files: Vec<(String, String)> = ["results.json", "a.csv", "b.csv"]
+                        .iter()
+                        .map(|n| ((*n).to_owned(), tag.clone()))
+                        .collect();
+                    let mut a = Artifacts::new();
+                    files.iter().for_each(|(n, t)| a.add(n.clone(), t.clone().into_bytes()));
+                    a.commit(out).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(names(&out), ["a.csv", "b.csv", "results.json"]);
+    let tags: Vec<String> = names(&out)
+        .iter()
+        .map(|n| std::fs::read_to_string(out.join(n)).unwrap())
+        .collect();
+    assert!(tags.iter().all(|t| *t == tags[0]), "one run's set: {tags:?}");
+    assert_eq!(names(dir.path()), ["run"]);
+}
+
+#[test]
+fn targets_that_cannot_be_run_folders_are_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let err = check_target(&file).unwrap_err().to_string();
+    assert!(err.contains("exists and is not a folder"), "{err}");
+    let err = check_target(&file.join("sub")).unwrap_err().to_string();
+    assert!(err.contains("which is a file, not a folder"), "{err}");
+    let other = dir.path().join("docs");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "mine").unwrap();
+    let err = check_target(&other).unwrap_err().to_string();
+    assert!(err.contains("holds no results.json"), "{err}");
+    let err = check_target(Path::new(".")).unwrap_err().to_string();
+    assert!(err.contains("name a folder of its own"), "{err}");
+    assert!(check_target(&dir.path().join("a/b/c")).is_ok());
+    assert_eq!(names(dir.path()), ["docs", "file"], "a check creates nothing");
+}
+
+#[test]
+fn staging_paths_map_to_their_final_place() {
+    let p = Path::new("rep/.report.staging-12-3/linreg/best");
+    assert_eq!(final_path(p), Path::new("rep/report/linreg/best"));
+    assert_eq!(final_path(Path::new("a/b")), Path::new("a/b"));
+}
+
+#[test]
+fn a_wrong_pixel_count_is_an_error() {
+    let mut a = Artifacts::new();
+    let err = a.add_png("bad.png", (2, 2), &[0; 5]).unwrap_err();
+    assert!(err.to_string().starts_with("bad.png: cannot draw"), "{err}");
+}
