@@ -2,6 +2,7 @@
 //! their little-endian bytes (a safetensors buffer in flash), so that a
 //! model can run without copying its weights to RAM.
 
+use super::TILED;
 use super::kernel::{LANES, dot, reduce_lanes};
 use crate::float::Float;
 
@@ -50,7 +51,8 @@ impl<'s, T: Float> Src<'s, T> {
     pub(crate) fn dot(self, x: &[T]) -> T {
         match self {
             Src::Vals(v) => dot(v, x),
-            Src::Bytes(b) => dot_bytes(b, x),
+            Src::Bytes(b) if TILED => dot_bytes(b, x),
+            Src::Bytes(b) => super::regs::dot_bytes(b, x),
         }
     }
 }
