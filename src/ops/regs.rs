@@ -12,7 +12,7 @@
 //! registers across the whole loop.
 
 use super::Src;
-use super::kernel::{LANES, reduce_lanes};
+use super::kernel::{LANES, axpy, reduce_lanes};
 use crate::float::Float;
 
 /// `s[l] += p[l] · q[l]` for each lane, written out so that no lane is indexed by a variable.
@@ -26,6 +26,36 @@ fn mac<T: Float>(s: &mut [T; LANES], p: &[T; LANES], q: &[T; LANES]) {
     s[5] += p[5] * q[5];
     s[6] += p[6] * q[6];
     s[7] += p[7] * q[7];
+}
+
+/// [`mac`] for two rows sharing `q`, lane by lane (each `q[l]` is used as
+/// soon as it is loaded, which keeps few operands live at once).
+#[inline(always)]
+fn mac2<T: Float>(s0: &mut [T; LANES], s1: &mut [T; LANES], p0: &[T; LANES], p1: &[T; LANES], q: &[T; LANES]) {
+    let q0 = q[0];
+    s0[0] += p0[0] * q0;
+    s1[0] += p1[0] * q0;
+    let q1 = q[1];
+    s0[1] += p0[1] * q1;
+    s1[1] += p1[1] * q1;
+    let q2 = q[2];
+    s0[2] += p0[2] * q2;
+    s1[2] += p1[2] * q2;
+    let q3 = q[3];
+    s0[3] += p0[3] * q3;
+    s1[3] += p1[3] * q3;
+    let q4 = q[4];
+    s0[4] += p0[4] * q4;
+    s1[4] += p1[4] * q4;
+    let q5 = q[5];
+    s0[5] += p0[5] * q5;
+    s1[5] += p1[5] * q5;
+    let q6 = q[6];
+    s0[6] += p0[6] * q6;
+    s1[6] += p1[6] * q6;
+    let q7 = q[7];
+    s0[7] += p0[7] * q7;
+    s1[7] += p1[7] * q7;
 }
 
 /// `s[l] += g · q[l]` for each lane, written out as [`mac`].
@@ -92,18 +122,18 @@ fn lanes_from_le<T: Float>(bytes: &[u8]) -> Option<[T; LANES]> {
 const GROUP: usize = 2;
 
 /// Whether floats are emulated in software (an Arm core without FPU registers, e.g. a Cortex-M0).
-const SOFT_FLOAT: bool = cfg!(all(target_arch = "arm", not(target_abi = "eabihf")));
+pub(crate) const SOFT_FLOAT: bool = cfg!(all(target_arch = "arm", not(target_abi = "eabihf")));
 
 /// `y[r][o] = b[o] + Σ_i x[r][i] w[o][i]`, each sum in [`dot`]'s order, with
 /// `w` and `b` in RAM or in little-endian bytes (read in place from flash).
+/// Never inlined: in a function of its own the loop has every register.
+#[inline(never)]
 pub(crate) fn nt<T: Float>(x: &[T], w: Src<'_, T>, b: Src<'_, T>, y: &mut [T], inp: usize, out: usize) {
     // Rows shorter than a group of lanes have only a tail, and soft float spends its time in
     // calls, not loads: one output at a time costs less (in instructions and in flash).
     if inp < LANES || SOFT_FLOAT {
         for (xr, yr) in x.chunks_exact(inp).zip(y.chunks_exact_mut(out)) {
-            for (o, yo) in yr.iter_mut().enumerate() {
-                *yo = b.get(o) + w.row(o, inp).dot(xr);
-            }
+            singles(xr, w, b, yr, 0, inp);
         }
         return;
     }
@@ -112,17 +142,32 @@ pub(crate) fn nt<T: Float>(x: &[T], w: Src<'_, T>, b: Src<'_, T>, y: &mut [T], i
         let mut o = 0;
         for yg in &mut ys {
             let sums = match w {
-                Src::Vals(v) => dot2(xr, core::array::from_fn(|k| row(v, o + k, inp))),
-                Src::Bytes(bytes) => dot2_bytes(xr, core::array::from_fn(|k| row(bytes, o + k, inp * T::DTYPE.size()))),
+                Src::Vals(v) => dot2(xr, [row(v, o, inp), row(v, o + 1, inp)]),
+                Src::Bytes(bytes) => {
+                    let n = inp * T::DTYPE.size();
+                    dot2_bytes(xr, [row(bytes, o, n), row(bytes, o + 1, n)])
+                }
             };
             for ((yv, s), k) in yg.iter_mut().zip(sums).zip(o..) {
                 *yv = b.get(k) + s;
             }
             o += GROUP;
         }
-        for (yv, k) in ys.into_remainder().iter_mut().zip(o..) {
-            *yv = b.get(k) + w.row(k, inp).dot(xr);
+        singles(xr, w, b, ys.into_remainder(), o, inp);
+    }
+}
+
+/// `y[k] = b[o + k] + Σ_i x[i] w[o + k][i]`, one output at a time.
+fn singles<T: Float>(x: &[T], w: Src<'_, T>, b: Src<'_, T>, y: &mut [T], o: usize, inp: usize) {
+    if let (Src::Vals(w), Src::Vals(b)) = (w, b) {
+        let (w, b) = (w.get(o * inp..).unwrap_or(&[]), b.get(o..).unwrap_or(&[]));
+        for ((yv, wo), &bo) in y.iter_mut().zip(w.chunks_exact(inp)).zip(b) {
+            *yv = bo + dot(x, wo);
         }
+        return;
+    }
+    for (yv, k) in y.iter_mut().zip(o..) {
+        *yv = b.get(k) + w.row(k, inp).dot(x);
     }
 }
 
@@ -140,8 +185,7 @@ fn dot2<T: Float>(x: &[T], w: [&[T]; GROUP]) -> [T; GROUP] {
     let [(c0, t0), (c1, t1)] = w.map(|r| r.get(..n).unwrap_or(&[]).as_chunks::<LANES>());
     let (mut s0, mut s1) = ([T::ZERO; LANES], [T::ZERO; LANES]);
     for ((xv, a), b) in xc.iter().zip(c0).zip(c1) {
-        mac(&mut s0, a, xv);
-        mac(&mut s1, b, xv);
+        mac2(&mut s0, &mut s1, a, b, xv);
     }
     let tail = |t: &[T]| t.iter().zip(xt).fold(T::ZERO, |acc, (&p, &q)| acc + p * q);
     [reduce_lanes(s0, tail(t0)), reduce_lanes(s1, tail(t1))]
@@ -201,6 +245,15 @@ fn acc_steps<'b, T: Float + 'b>(c: &mut [T], steps: impl Iterator<Item = (T, &'b
 /// `gx[r][i] += Σ_o gy[r][o] w[o][i]`, `o` in order (the order of one
 /// `axpy` per output).
 pub(crate) fn nn_acc<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
+    if inp < LANES {
+        // No whole tile: the plain loops cost less.
+        for (gxr, gyr) in gx.chunks_exact_mut(inp).zip(gy.chunks_exact(out)) {
+            for (&g, wo) in gyr.iter().zip(w.chunks_exact(inp)) {
+                axpy(gxr, g, wo);
+            }
+        }
+        return;
+    }
     for (gxr, gyr) in gx.chunks_exact_mut(inp).zip(gy.chunks_exact(out)) {
         acc_steps(gxr, gyr.iter().copied().zip(w.chunks_exact(inp)));
     }
@@ -209,6 +262,15 @@ pub(crate) fn nn_acc<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out:
 /// `gw[o][i] += Σ_r gy[r][o] x[r][i]`, `r` in order (the order of one
 /// `axpy` per row and output).
 pub(crate) fn tn_acc<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out: usize) {
+    if inp < LANES {
+        // No whole tile: the plain loops cost less.
+        for (xr, gyr) in x.chunks_exact(inp).zip(gy.chunks_exact(out)) {
+            for (&g, gwo) in gyr.iter().zip(gw.chunks_exact_mut(inp)) {
+                axpy(gwo, g, xr);
+            }
+        }
+        return;
+    }
     for (o, gwo) in gw.chunks_exact_mut(inp).enumerate().take(out) {
         let steps = gy
             .chunks_exact(out)
