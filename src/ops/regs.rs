@@ -12,7 +12,7 @@
 //! registers across the whole loop.
 
 use super::Src;
-use super::kernel::{LANES, axpy, reduce_lanes};
+use super::kernel::{LANES, reduce_lanes};
 use crate::float::Float;
 
 /// `s[l] += p[l] · q[l]` for each lane, written out so that no lane is indexed by a variable.
@@ -69,6 +69,21 @@ fn axpy_lanes<T: Float>(s: &mut [T; LANES], g: T, q: &[T; LANES]) {
     s[5] += g * q[5];
     s[6] += g * q[6];
     s[7] += g * q[7];
+}
+
+/// `y[i] += alpha · x[i]`, eight elements per step (each element is one
+/// multiply and one add, as in [`kernel::axpy`](super::kernel::axpy)).
+#[inline]
+pub(crate) fn axpy<T: Float>(y: &mut [T], alpha: T, x: &[T]) {
+    let n = y.len().min(x.len());
+    let (yc, yt) = y.get_mut(..n).unwrap_or(&mut []).as_chunks_mut::<LANES>();
+    let (xc, xt) = x.get(..n).unwrap_or(&[]).as_chunks::<LANES>();
+    for (yv, xv) in yc.iter_mut().zip(xc) {
+        axpy_lanes(yv, alpha, xv);
+    }
+    for (yi, &xi) in yt.iter_mut().zip(xt) {
+        *yi += alpha * xi;
+    }
 }
 
 /// `Σ a[i] b[i]` over the shorter of the two slices, in [`kernel::dot`](super::kernel::dot)'s order.

@@ -1,7 +1,7 @@
 //! The register kernels against the plain forms, bit for bit.
 
 use super::*;
-use crate::ops::kernel::{self, axpy};
+use crate::ops::kernel;
 
 /// Elements in the largest operand of the cases below.
 const MAX: usize = 4096;
@@ -81,7 +81,7 @@ fn gradients_match_axpy_loops<T: Float>() {
         regs[..n].copy_from_slice(&start[..n]);
         for (xr, gyr) in x.chunks_exact(inp).zip(gy.chunks_exact(out)) {
             for (&g, gwo) in gyr.iter().zip(plain[..n].chunks_exact_mut(inp)) {
-                axpy(gwo, g, xr);
+                kernel::axpy(gwo, g, xr);
             }
         }
         tn_acc(gy, x, &mut regs[..n], inp, out);
@@ -93,7 +93,7 @@ fn gradients_match_axpy_loops<T: Float>() {
         regs[..n].copy_from_slice(&start[..n]);
         for (gxr, gyr) in plain[..n].chunks_exact_mut(inp).zip(gy.chunks_exact(out)) {
             for (&g, wo) in gyr.iter().zip(w.chunks_exact(inp)) {
-                axpy(gxr, g, wo);
+                kernel::axpy(gxr, g, wo);
             }
         }
         nn_acc(gy, w, &mut regs[..n], inp, out);
@@ -159,4 +159,22 @@ fn nt_matches_dot_f32() {
 #[test]
 fn nt_matches_dot_f64() {
     nt_matches_dot::<f64>();
+}
+
+/// `axpy` in groups of eight gives the element-wise bits, for every tail length.
+#[test]
+fn axpy_matches_plain() {
+    let (mut xb, mut yb) = ([0.0f32; MAX], [0.0f32; MAX]);
+    values(&mut xb, 40, 10);
+    values(&mut yb, 40, 11);
+    let (x, y0) = (&xb[..40], &yb[..40]);
+    for n in 0..40 {
+        let mut y = [0.0f32; 40];
+        y.copy_from_slice(y0);
+        super::axpy(&mut y[..n], 0.3, &x[..n]);
+        for i in 0..40 {
+            let want = if i < n { y0[i] + 0.3 * x[i] } else { y0[i] };
+            assert_eq!(y[i].to_bits(), want.to_bits(), "n {n}, element {i}");
+        }
+    }
 }
