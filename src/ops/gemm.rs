@@ -32,8 +32,9 @@ const NR: usize = 4;
 const ROW_BLOCK: usize = 256;
 
 /// Whether the register tiles pay off: on targets with vector units and
-/// many registers. On microcontrollers (a scalar FPU or soft float, 16
-/// core registers) the plain loops take fewer instructions and less stack.
+/// many registers. Microcontrollers (a scalar FPU or soft float, 16 core
+/// registers) run the plain loops' order through the kernels of
+/// [`regs`](super::regs), which keep a dot product's lane sums in registers.
 /// Both forms sum every output in the same order when the gradients start
 /// at zero and a batch holds at most [`ROW_BLOCK`] rows, so a model trains
 /// to the same bits on a desktop and on a chip. (The backward walk also

@@ -9,7 +9,8 @@
 //! and stores its sum. Here every lane is named by a constant index
 //! ([`mac`], [`axpy_lanes`]), which lets the array be split into scalars
 //! that a scalar FPU (32 single-precision registers on a Cortex-M4F) keeps in
-//! registers across the whole loop.
+//! registers across the whole loop; a multiply-add is then one `vmla.f32`
+//! (product and sum rounded apart: the bits of a multiply and an add).
 
 use super::Src;
 use super::kernel::{LANES, reduce_lanes};
@@ -192,7 +193,7 @@ fn row<E>(v: &[E], i: usize, n: usize) -> &[E] {
     v.get(i * n..(i + 1) * n).unwrap_or(&[])
 }
 
-/// Three dot products of `x` with the rows `w`, each in [`dot`]'s order.
+/// Two dot products of `x` with the rows `w`, each in [`dot`]'s order.
 #[inline(always)]
 fn dot2<T: Float>(x: &[T], w: [&[T]; GROUP]) -> [T; GROUP] {
     let n = w.iter().fold(x.len(), |n, r| n.min(r.len()));
@@ -206,7 +207,9 @@ fn dot2<T: Float>(x: &[T], w: [&[T]; GROUP]) -> [T; GROUP] {
     [reduce_lanes(s0, tail(t0)), reduce_lanes(s1, tail(t1))]
 }
 
-/// [`dot2`] with the rows in little-endian bytes of `T`.
+/// [`dot2`] with the rows in little-endian bytes of `T`. On a Cortex-M4F a
+/// weight costs an `ldr` and a `vmov` to the FPU: `vldr` needs word
+/// alignment, which safe Rust cannot promise for a byte slice.
 #[inline(always)]
 fn dot2_bytes<T: Float>(x: &[T], w: [&[u8]; GROUP]) -> [T; GROUP] {
     let size = T::DTYPE.size();
