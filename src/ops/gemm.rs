@@ -19,7 +19,7 @@
 //! transposed once ([`nt_packed`], [`nt_packed_rows`]) so that the inner loop
 //! updates whole vectors of outputs and needs no horizontal reduction.
 
-use super::kernel::{LANES, axpy, dot, reduce_lanes};
+use super::kernel::{LANES, dot, reduce_lanes};
 use crate::float::Float;
 
 /// Rows of a tile (the row splits in [`nn_acc`] and [`dot_tile`] are written for 4).
@@ -32,8 +32,9 @@ const NR: usize = 4;
 const ROW_BLOCK: usize = 256;
 
 /// Whether the register tiles pay off: on targets with vector units and
-/// many registers. On microcontrollers (a scalar FPU or soft float, 16
-/// core registers) the plain loops take fewer instructions and less stack.
+/// many registers. Microcontrollers (a scalar FPU or soft float, 16 core
+/// registers) run the plain loops' order through the kernels of
+/// [`regs`](super::regs), which keep a dot product's lane sums in registers.
 /// Both forms sum every output in the same order when the gradients start
 /// at zero and a batch holds at most [`ROW_BLOCK`] rows, so a model trains
 /// to the same bits on a desktop and on a chip. (The backward walk also
@@ -50,11 +51,12 @@ pub(crate) fn nt<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, o
     if TILED {
         nt_tiled(x, w, b, y, inp, out);
     } else {
-        nt_plain(x, w, b, y, inp, out);
+        super::regs::nt(x, super::Src::Vals(w), super::Src::Vals(b), y, inp, out);
     }
 }
 
-/// [`nt`] as plain loops (microcontrollers).
+/// [`nt`] as plain loops: the sums every form gives.
+#[cfg(test)]
 fn nt_plain<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: usize) {
     for (xr, yr) in x.chunks_exact(inp).zip(y.chunks_exact_mut(out)) {
         for ((yo, wo), &bo) in yr.iter_mut().zip(w.chunks_exact(inp)).zip(b) {
@@ -69,12 +71,15 @@ pub(crate) fn nn_acc<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out:
     if TILED {
         nn_acc_tiled(gy, w, gx, inp, out);
     } else {
-        nn_acc_plain(gy, w, gx, inp, out);
+        super::regs::nn_acc(gy, w, gx, inp, out);
     }
 }
 
-/// [`nn_acc`] as plain loops (microcontrollers).
+/// [`nn_acc`] as plain loops: the order the register kernels of
+/// [`regs`](super::regs) (microcontrollers) keep.
+#[cfg(test)]
 fn nn_acc_plain<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
+    use super::kernel::axpy;
     for (gxr, gyr) in gx.chunks_exact_mut(inp).zip(gy.chunks_exact(out)) {
         for (&g, wo) in gyr.iter().zip(w.chunks_exact(inp)) {
             axpy(gxr, g, wo);
@@ -88,12 +93,15 @@ pub(crate) fn tn_acc<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out:
     if TILED {
         tn_acc_tiled(gy, x, gw, inp, out);
     } else {
-        tn_acc_plain(gy, x, gw, inp, out);
+        super::regs::tn_acc(gy, x, gw, inp, out);
     }
 }
 
-/// [`tn_acc`] as plain loops (microcontrollers).
+/// [`tn_acc`] as plain loops: the order the register kernels of
+/// [`regs`](super::regs) (microcontrollers) keep.
+#[cfg(test)]
 fn tn_acc_plain<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out: usize) {
+    use super::kernel::axpy;
     for (xr, gyr) in x.chunks_exact(inp).zip(gy.chunks_exact(out)) {
         for (&g, gwo) in gyr.iter().zip(gw.chunks_exact_mut(inp)) {
             axpy(gwo, g, xr);

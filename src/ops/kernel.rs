@@ -1,15 +1,43 @@
 //! Inner-loop helpers shared by the dense ops, written so the compiler can
 //! vectorise them: fixed-width lanes, no index arithmetic, no bounds checks.
 
+use super::gemm::TILED;
 use crate::float::Float;
 
-/// Lanes of independent partial sums in [`dot`] (lets the compiler use SIMD
-/// without reassociating a single running sum).
+/// Lanes of independent partial sums in [`dot`]: term `k` of every f32 and
+/// f64 product goes to lane `k mod LANES`, the lanes are combined in
+/// [`reduce_lanes`]' fixed tree, and the terms past the last whole group of
+/// `LANES` (the tail) are summed in order and added last.
+///
+/// This order is the crate's contract, the same on every target, so that a
+/// model trains to the same bits on a desktop and on a chip. Eight lanes
+/// fill one 256-bit vector of f32 (AVX) and give a scalar FPU independent
+/// sums it can keep in registers (a Cortex-M4F has 32 single-precision
+/// registers: eight sums plus the operands of a group fit). Wider vectors do
+/// not need more lanes: the desktop kernels in [`gemm`](super::gemm)
+/// vectorise across outputs and rows (AVX-512 included), never across `k`,
+/// so they keep this order. Changing `LANES` or the tree changes the bits of
+/// every trained model; it would have to change at once in [`dot`],
+/// [`reduce_lanes`], every tile and panel of `gemm`, the microcontroller
+/// kernels of [`regs`](super::regs), and the reference bits the firmware
+/// demos compare against.
 pub(crate) const LANES: usize = 8;
 
 /// `Σ a[i] b[i]` over the shorter of the two slices.
 #[inline]
 pub(crate) fn dot<T: Float>(a: &[T], b: &[T]) -> T {
+    if TILED {
+        dot_vector(a, b)
+    } else {
+        super::regs::dot(a, b)
+    }
+}
+
+/// [`dot`] with its lanes as one array, which vector targets keep in a register.
+#[inline]
+fn dot_vector<T: Float>(a: &[T], b: &[T]) -> T {
+    let n = a.len().min(b.len());
+    let (a, b) = (a.get(..n).unwrap_or(&[]), b.get(..n).unwrap_or(&[]));
     let mut acc = [T::ZERO; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let (ra, rb) = (ca.remainder(), cb.remainder());
@@ -49,6 +77,11 @@ pub(crate) fn sum<T: Float>(x: &[T]) -> T {
 /// `y[i] += alpha * x[i]`.
 #[inline]
 pub(crate) fn axpy<T: Float>(y: &mut [T], alpha: T, x: &[T]) {
+    // Hard-float microcontrollers: groups of eight (soft float gains nothing there and spends flash).
+    if !TILED && !super::regs::SOFT_FLOAT {
+        super::regs::axpy(y, alpha, x);
+        return;
+    }
     for (yi, &xi) in y.iter_mut().zip(x) {
         *yi += alpha * xi;
     }

@@ -8,10 +8,16 @@
 use super::Src;
 use super::gemm;
 use super::kernel::axpy;
+use super::{TILED, regs};
 use crate::float::Float;
 
 /// `y[r][o] = b[o] + Σ_i x[r][i] w[o][i]` for every row `r`.
 pub(crate) fn forward<T: Float>(x: &[T], w: Src<'_, T>, b: Src<'_, T>, y: &mut [T], inp: usize, out: usize) {
+    if !TILED {
+        // Microcontrollers: the register kernel, for weights in RAM and in flash alike.
+        regs::nt(x, w, b, y, inp, out);
+        return;
+    }
     if let (Src::Vals(w), Src::Vals(b)) = (w, b) {
         gemm::nt(x, w, b, y, inp, out);
         return;

@@ -18,6 +18,7 @@ pub(crate) mod log_softmax;
 pub(crate) mod max_pool1d;
 pub(crate) mod mean;
 pub(crate) mod mul;
+pub(crate) mod regs;
 pub(crate) mod relu;
 pub(crate) mod sigmoid;
 pub(crate) mod softmax;

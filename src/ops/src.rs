@@ -3,6 +3,7 @@
 //! model can run without copying its weights to RAM.
 
 use super::kernel::{LANES, dot, reduce_lanes};
+use super::{TILED, regs};
 use crate::float::Float;
 
 /// An op's input: values, or raw little-endian bytes of `T`.
@@ -50,7 +51,9 @@ impl<'s, T: Float> Src<'s, T> {
     pub(crate) fn dot(self, x: &[T]) -> T {
         match self {
             Src::Vals(v) => dot(v, x),
-            Src::Bytes(b) => dot_bytes(b, x),
+            // Soft float: eight inlined reads of unaligned bytes cost more flash than they save.
+            Src::Bytes(b) if TILED || regs::SOFT_FLOAT => dot_bytes(b, x),
+            Src::Bytes(b) => regs::dot_bytes(b, x),
         }
     }
 }
