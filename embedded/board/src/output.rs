@@ -15,7 +15,7 @@ const RTT_BUFFER: usize = 2048;
 /// Sets up the output channel.
 pub(crate) fn init() {
     #[cfg(feature = "rtt")]
-    rtt_target::rtt_init_print!(NoBlockSkip, RTT_BUFFER);
+    rtt_target::rtt_init_print!(rtt_target::ChannelMode::NoBlockSkip, RTT_BUFFER);
 }
 
 /// Writes `args` and a newline; [`crate::println!`] calls this.
