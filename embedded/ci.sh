@@ -85,6 +85,12 @@ else
   fail "flambeau-demos unit and doc tests on the host"
 fi
 
+if cargo fmt --all --check >/dev/null && (cd template && cargo fmt --check >/dev/null); then
+  pass "embedded/ and the template are formatted (cargo fmt)"
+else
+  fail "cargo fmt --check in embedded/ or embedded/template/"
+fi
+
 source "$EMB/ci-matrix.sh"
 step "the demos on every board (built for one board while QEMU runs the previous one)"
 JOB=""

@@ -1,5 +1,3 @@
-// The checkerboard net of the harness's `checkerboard` experiment, trained
-// by `flambeau checkerboard --recipe best --seed 1`: the example model of the template.
 // Generated from the architecture in the model file: do not edit by hand.
 use flambeau::{Linear, Sequential, Sigmoid, Tanh};
 
