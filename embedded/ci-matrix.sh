@@ -19,7 +19,7 @@ not_fit() {
   local why
   why=$(grep -oE "will not fit in region .?[A-Z]+.?(: overflowed by [0-9]+ bytes)?|region .?[A-Z]+.? overflowed by [0-9]+ bytes|leaves less than _stack_reserve bytes for the stack" "$3" |
     sed -e "s/will not fit in region '\([A-Z]*\)'/\1/" -e 's/leaves less than _stack_reserve bytes for the stack/statics leave the stack too little RAM/' |
-    sort -u | paste -sd ';' - | sed 's/;/; /g')
+    awk -F: '!seen[$1]++' | paste -sd ';' - | sed 's/;/; /g')
   mkdir -p "$LOGS/rows/$1"
   echo "| $2 | $1 ($(board_field "$1" chip)) | – | – | – | – | – | – | does not fit: ${why} (linker) |" >"$LOGS/rows/$1/$2.row"
   echo "does not fit ($(sed 's/: overflowed by [0-9]* bytes//g' <<<"$why"))" >"$LOGS/rows/$1/$2.cell"
@@ -151,23 +151,46 @@ run_board() {
 }
 
 # The text the firmware wrote to its RTT buffer, read from the RAM of an
-# emulator it ran on with semihosting off (so no debugger to print to):
-# $1 ELF, $2 board, $3 seconds to let it run.
+# emulator it runs on with semihosting off (so no debugger to print to):
+# $1 ELF, $2 board. Reads the RAM (through the CPU's view: `memsave`) once a
+# second until the firmware has printed `exit = `, for up to 30 s.
 rtt_text() {
-  local elf=$1 board=$2 qemu origin len cb dump=$LOGS/rtt-ram.bin off buf wr
+  local elf=$1 board=$2 qemu origin len cb fifo=$LOGS/rtt-monitor dump=$LOGS/rtt-ram.bin text="" qpid
   qemu=$(board_field "$board" qemu)
   origin=$(($(mem_origin "$board" RAM)))
   len=$(mem_len "$board" RAM)
   cb=$((0x$("$LLVM_BIN/llvm-nm" "$elf" | awk '/ _SEGGER_RTT$/ { print $1 }')))
-  rm -f "$dump"
+  rm -f "$fifo" "$dump"
+  mkfifo "$fifo"
   # shellcheck disable=SC2086 # the board's QEMU arguments are words
-  (sleep "$3"; echo "pmemsave $origin $len \"$dump\""; sleep 1; echo quit) |
-    timeout 60 qemu-system-arm $qemu -display none -serial none -monitor stdio -kernel "$elf" >/dev/null 2>&1 || true
-  # The control block: 16-byte id, two counts, then up channel 0: name, buffer, size, write offset.
-  off=$((cb - origin))
-  buf=$(od -An -tu4 -j $((off + 28)) -N 4 "$dump" | tr -d ' ')
-  wr=$(od -An -tu4 -j $((off + 36)) -N 4 "$dump" | tr -d ' ')
-  dd if="$dump" bs=1 skip=$((buf - origin)) count="$wr" 2>/dev/null
+  timeout 60 qemu-system-arm $qemu -display none -serial none -monitor stdio -kernel "$elf" <"$fifo" >/dev/null 2>&1 &
+  qpid=$!
+  exec 7>"$fifo"
+  for _ in $(seq 30); do
+    sleep 1
+    echo "memsave $origin $len \"$dump\"" >&7
+    sleep 0.5
+    text=$(rtt_extract "$dump" "$origin" "$cb")
+    grep -q "^exit = " <<<"$text" && break
+  done
+  echo quit >&7
+  exec 7>&-
+  wait "$qpid" || true
+  rm -f "$fifo"
+  echo "$text"
+}
+
+# The up channel 0 of the RTT control block at address $3 in the RAM dump $1
+# (which starts at address $2): 16-byte id, two counts, then name, buffer,
+# size, write offset.
+rtt_extract() {
+  local off=$(($3 - $2)) buf wr
+  [ -f "$1" ] || return 0
+  buf=$(od -An -tu4 -j $((off + 28)) -N 4 "$1" | tr -d ' ')
+  wr=$(od -An -tu4 -j $((off + 36)) -N 4 "$1" | tr -d ' ')
+  if [ "${buf:-0}" -ge "$2" ] && [ "${wr:-0}" -gt 0 ]; then
+    dd if="$1" bs=1 skip=$((buf - $2)) count="$wr" 2>/dev/null
+  fi
 }
 
 # The firmware built with `rtt` prints through RTT and exits without a
@@ -179,7 +202,7 @@ rtt_checks() {
     FLAMBEAU_BOARD=$board cargo build --quiet --release --target "$target" --features rtt --bin checkerboard --bin fault
     for bin in checkerboard fault; do
       cp "target/$target/release/$bin" "$LOGS/rtt-$bin-$board"
-      out=$(rtt_text "$LOGS/rtt-$bin-$board" "$board" 4)
+      out=$(rtt_text "$LOGS/rtt-$bin-$board" "$board")
       sed 's/^/  | /' <<<"$out"
       if [ "$bin" = checkerboard ] && grep -q "^result = PASS$" <<<"$out" && grep -q "^exit = 0$" <<<"$out"; then
         pass "checkerboard built with rtt on $board: passes, printed through RTT with no debugger"

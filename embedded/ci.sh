@@ -9,7 +9,7 @@
 #   figures table (target/embedded-figures.md).
 # Run from anywhere: `bash embedded/ci.sh`. USPS is read from $FLAMBEAU_DATA,
 # else from ../shared/data beside the repository. Exits 1 if anything failed.
-set -euo pipefail
+set -Eeuo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 EMB=$ROOT/embedded
 DATA=${FLAMBEAU_DATA:-$ROOT/../shared/data}
