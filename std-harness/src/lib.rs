@@ -11,6 +11,7 @@ pub mod console;
 pub mod data;
 pub mod error;
 pub mod experiments;
+pub mod export;
 pub mod metrics;
 pub mod model;
 pub mod output;

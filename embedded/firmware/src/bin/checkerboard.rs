@@ -6,8 +6,8 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use flambeau::Node;
+use flambeau_board::println;
 use flambeau_demos::checkerboard::{self as cb, Checkerboard, Config};
 use flambeau_firmware::{CHIP, Markers, check, code, data, finish, print_fixed, print_percent};
 
@@ -18,6 +18,7 @@ static mut STATE: [f32; cb::STATE] = [0.0; cb::STATE];
 
 #[entry]
 fn main() -> ! {
+    flambeau_firmware::init();
     // SAFETY: `main` runs once and is the only code that touches these statics.
     let (tape, arena, state) = unsafe {
         (
@@ -26,8 +27,8 @@ fn main() -> ! {
             &mut *core::ptr::addr_of_mut!(STATE),
         )
     };
-    hprintln!("demo = checkerboard on {}", CHIP);
-    hprintln!(
+    println!("demo = checkerboard on {}", CHIP);
+    println!(
         "footprint: {} tape nodes, {} arena + {} Adam scalars = {} bytes",
         cb::NODES,
         cb::ARENA,
@@ -40,20 +41,20 @@ fn main() -> ! {
         Checkerboard::<{ cb::HIDDEN }>::new(config, tape, arena, state),
     );
     let outcome = check("training", demo.run(&mut Markers));
-    hprintln!("steps = {} (batch {})", outcome.steps, cb::BATCH);
+    println!("steps = {} (batch {})", outcome.steps, cb::BATCH);
     print_fixed("loss_first", outcome.first_loss);
     print_fixed("loss_last", outcome.last_loss);
-    hprintln!("held_out_correct = {}/{}", outcome.correct, outcome.total);
+    println!("held_out_correct = {}/{}", outcome.correct, outcome.total);
     print_percent("accuracy", outcome.accuracy_per_mille());
-    hprintln!("hash = {:#018x}", outcome.hash);
-    hprintln!("host_hash = {:#018x}", data::CHECKERBOARD_HASH);
+    println!("hash = {:#018x}", outcome.hash);
+    println!("host_hash = {:#018x}", data::CHECKERBOARD_HASH);
     let parity = outcome.hash == data::CHECKERBOARD_HASH;
-    hprintln!("parity = {}", if parity { "bit-identical" } else { "MISMATCH" });
+    println!("parity = {}", if parity { "bit-identical" } else { "MISMATCH" });
     let status = if !outcome.passes() {
-        hprintln!("FAIL: accuracy below {} per-mille", cb::ACCURACY_BAR_PER_MILLE);
+        println!("FAIL: accuracy below {} per-mille", cb::ACCURACY_BAR_PER_MILLE);
         code::ACCURACY
     } else if !parity {
-        hprintln!("FAIL: the weights differ from the host's");
+        println!("FAIL: the weights differ from the host's");
         code::PARITY
     } else {
         code::PASS

@@ -5,12 +5,13 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
+use flambeau_board::println;
 use flambeau_firmware::CHIP;
 
 #[entry]
 fn main() -> ! {
-    hprintln!(
+    flambeau_firmware::init();
+    println!(
         "demo = fault on {}: executing UDF, expecting the HardFault handler to exit with 1",
         CHIP
     );

@@ -6,8 +6,8 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use flambeau::Node;
+use flambeau_board::println;
 use flambeau_demos::checkerboard::{self as cb, Checkerboard, Config};
 use flambeau_firmware::{CHIP, Markers, check, code, data, finish, print_percent};
 
@@ -18,6 +18,7 @@ static mut STATE: [f32; cb::state_len::<H>()] = [0.0; cb::state_len::<H>()];
 
 #[entry]
 fn main() -> ! {
+    flambeau_firmware::init();
     // SAFETY: `main` runs once and is the only code that touches these statics.
     let (tape, arena, state) = unsafe {
         (
@@ -26,20 +27,20 @@ fn main() -> ! {
             &mut *core::ptr::addr_of_mut!(STATE),
         )
     };
-    hprintln!(
+    println!(
         "demo = probe_checkerboard on {}: 2-{}-1, Adam, batch {}",
         CHIP,
         H,
         cb::BATCH
     );
-    hprintln!("parameters = {}", cb::Fp::<H>::PARAMS);
-    hprintln!("training_bytes = {}", cb::Fp::<H>::training_bytes(4, 2));
+    println!("parameters = {}", cb::Fp::<H>::PARAMS);
+    println!("training_bytes = {}", cb::Fp::<H>::training_bytes(4, 2));
     let mut demo = check(
         "building the net",
         Checkerboard::<H>::new(Config::default(), tape, arena, state),
     );
     let outcome = check("training", demo.run(&mut Markers));
-    hprintln!("held_out_correct = {}/{}", outcome.correct, outcome.total);
+    println!("held_out_correct = {}/{}", outcome.correct, outcome.total);
     print_percent("accuracy", outcome.accuracy_per_mille());
     finish(if outcome.passes() { code::PASS } else { code::ACCURACY })
 }

@@ -7,8 +7,8 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use flambeau::{CrossEntropyLoss, Footprint, Linear, Node, Sequential, Sgd, Tanh};
+use flambeau_board::println;
 use flambeau_demos::per_mille;
 use flambeau_demos::usps::{CLASSES, Classifier, Images, PIXELS};
 use flambeau_firmware::{CHIP, Markers, check, code, data, finish, print_fixed, print_percent};
@@ -29,6 +29,7 @@ static mut ARENA: [f32; Fp::ARENA] = [0.0; Fp::ARENA];
 
 #[entry]
 fn main() -> ! {
+    flambeau_firmware::init();
     // SAFETY: `main` runs once and is the only code that touches these statics.
     let (tape, arena) = unsafe {
         (
@@ -36,9 +37,9 @@ fn main() -> ! {
             &mut *core::ptr::addr_of_mut!(ARENA),
         )
     };
-    hprintln!("demo = probe_usps on {}: 256-{}-10, SGD, batch {}", CHIP, H, B);
-    hprintln!("parameters = {}", Fp::PARAMS);
-    hprintln!("training_bytes = {}", Fp::training_bytes(4, 0));
+    println!("demo = probe_usps on {}: 256-{}-10, SGD, batch {}", CHIP, H, B);
+    println!("parameters = {}", Fp::PARAMS);
+    println!("training_bytes = {}", Fp::training_bytes(4, 0));
     let train = check(
         "training images",
         Images::new(data::PROBE_IMAGES_U8, data::PROBE_LABELS_U8),
@@ -54,7 +55,7 @@ fn main() -> ! {
         print_fixed("mean_loss", stats.mean_loss);
     }
     let correct = check("evaluating", clf.evaluate(&eval, &mut Markers));
-    hprintln!("eval_correct = {}/{}", correct, eval.len());
+    println!("eval_correct = {}/{}", correct, eval.len());
     print_percent("eval_accuracy", per_mille(correct, eval.len()));
     finish(if per_mille(correct, eval.len()) >= BAR_PER_MILLE {
         code::PASS

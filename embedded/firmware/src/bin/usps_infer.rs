@@ -7,8 +7,8 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use flambeau::{Network, Node};
+use flambeau_board::println;
 use flambeau_demos::per_mille;
 use flambeau_demos::usps::{self, Images, InferFp, Mlp};
 use flambeau_firmware::{CHIP, Markers, check, code, data, finish, print_percent};
@@ -19,6 +19,7 @@ static mut ARENA: [f32; InferFp::FLASH_ARENA] = [0.0; InferFp::FLASH_ARENA];
 
 #[entry]
 fn main() -> ! {
+    flambeau_firmware::init();
     // SAFETY: `main` runs once and is the only code that touches these statics.
     let (tape, arena) = unsafe {
         (
@@ -27,13 +28,13 @@ fn main() -> ! {
         )
     };
     let weights: &'static [u8] = data::USPS_MLP_SAFETENSORS;
-    hprintln!("demo = usps_infer on {}", CHIP);
-    hprintln!(
+    println!("demo = usps_infer on {}", CHIP);
+    println!(
         "weights = {} bytes in flash at {:#010x}",
         weights.len(),
         weights.as_ptr() as usize
     );
-    hprintln!(
+    println!(
         "footprint: {} tape nodes, {} activation scalars in RAM",
         InferFp::NODES,
         InferFp::FLASH_ARENA
@@ -54,20 +55,20 @@ fn main() -> ! {
     };
     let correct = check("classifying", usps::classify_all(&mut net, &images, &mut Markers, each));
     let n = images.len();
-    hprintln!("images = {} of the {} exported", n, data::TEST_IMAGES_EXPORTED);
-    hprintln!("chip_correct = {}/{}", correct, n);
+    println!("images = {} of the {} exported", n, data::TEST_IMAGES_EXPORTED);
+    println!("chip_correct = {}/{}", correct, n);
     print_percent("chip_accuracy", per_mille(correct, n));
-    hprintln!("host_correct = {}/{}", data::HOST_CORRECT, n);
+    println!("host_correct = {}/{}", data::HOST_CORRECT, n);
     print_percent("host_accuracy", per_mille(data::HOST_CORRECT, n));
-    hprintln!("prediction_mismatches = {}", mismatches);
+    println!("prediction_mismatches = {}", mismatches);
     if let Some((i, class)) = first {
-        hprintln!("first mismatch: image {} chip {} host {:?}", i, class, host.get(i));
+        println!("first mismatch: image {} chip {} host {:?}", i, class, host.get(i));
     }
     let status = if mismatches > 0 || correct != data::HOST_CORRECT {
-        hprintln!("FAIL: the chip's predictions differ from the host's");
+        println!("FAIL: the chip's predictions differ from the host's");
         code::MISMATCH
     } else if n == 0 || per_mille(correct, n) < usps::ACCURACY_BAR_PER_MILLE {
-        hprintln!("FAIL: accuracy below {} per-mille", usps::ACCURACY_BAR_PER_MILLE);
+        println!("FAIL: accuracy below {} per-mille", usps::ACCURACY_BAR_PER_MILLE);
         code::ACCURACY
     } else {
         code::PASS

@@ -7,8 +7,8 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use flambeau::{Node, Sgd};
+use flambeau_board::println;
 use flambeau_demos::usps::{self, CHIP_BATCH as B, Classifier, Images, Mlp, TrainFp};
 use flambeau_demos::{bits_hash, per_mille};
 use flambeau_firmware::{CHIP, Markers, check, code, data, finish, print_fixed, print_percent, stack_used};
@@ -18,6 +18,7 @@ static mut ARENA: [f32; TrainFp::<B>::ARENA] = [0.0; TrainFp::<B>::ARENA];
 
 #[entry]
 fn main() -> ! {
+    flambeau_firmware::init();
     // SAFETY: `main` runs once and is the only code that touches these statics.
     let (tape, arena) = unsafe {
         (
@@ -27,8 +28,8 @@ fn main() -> ! {
     };
     let chip = usps::CHIP_TRAIN;
     let state_bytes = TrainFp::<B>::training_bytes(4, 0);
-    hprintln!("demo = usps_train on {}", CHIP);
-    hprintln!(
+    println!("demo = usps_train on {}", CHIP);
+    println!(
         "footprint: {} parameters, {} tape nodes, {} arena scalars = {} bytes",
         TrainFp::<B>::PARAMS,
         TrainFp::<B>::NODES,
@@ -45,7 +46,7 @@ fn main() -> ! {
         "building the net",
         Classifier::<Mlp, _, B>::new(usps::mlp(), sgd, chip.seed, tape, arena),
     );
-    hprintln!(
+    println!(
         "training: {} images in flash, batch {}, {} epochs",
         train.len(),
         B,
@@ -53,11 +54,11 @@ fn main() -> ! {
     );
     for epoch in 1..=chip.epochs {
         let stats = check("training", clf.epoch(&train, &mut Markers));
-        hprintln!("epoch {}: {} steps", epoch, stats.steps);
+        println!("epoch {}: {} steps", epoch, stats.steps);
         print_fixed("mean_loss", stats.mean_loss);
     }
     let correct = check("evaluating", clf.evaluate(&eval, &mut Markers));
-    hprintln!(
+    println!(
         "eval_correct = {}/{} (host: {})",
         correct,
         eval.len(),
@@ -65,11 +66,11 @@ fn main() -> ! {
     );
     print_percent("eval_accuracy", per_mille(correct, eval.len()));
     let hash = bits_hash(clf.trainer().graph().params());
-    hprintln!("hash = {:#018x}", hash);
-    hprintln!("host_hash = {:#018x}", data::USPS_TRAIN_HASH);
+    println!("hash = {:#018x}", hash);
+    println!("host_hash = {:#018x}", data::USPS_TRAIN_HASH);
     let parity = hash == data::USPS_TRAIN_HASH && correct == data::USPS_TRAIN_CORRECT;
-    hprintln!("parity = {}", if parity { "bit-identical" } else { "MISMATCH" });
-    hprintln!(
+    println!("parity = {}", if parity { "bit-identical" } else { "MISMATCH" });
+    println!(
         "ram_needed = {} bytes (training state) + {} bytes (stack)",
         state_bytes,
         stack_used()
@@ -77,7 +78,7 @@ fn main() -> ! {
     let status = if !parity {
         code::PARITY
     } else if per_mille(correct, eval.len()) < usps::ACCURACY_BAR_PER_MILLE {
-        hprintln!("FAIL: accuracy below {} per-mille", usps::ACCURACY_BAR_PER_MILLE);
+        println!("FAIL: accuracy below {} per-mille", usps::ACCURACY_BAR_PER_MILLE);
         code::ACCURACY
     } else {
         code::PASS

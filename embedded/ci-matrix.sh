@@ -1,0 +1,278 @@
+# Sourced by ci.sh: builds and runs the demos on each board, the RTT checks,
+# the Cortex-M0 probes and the figures.
+
+# The demos of the matrix (binaries of flambeau-firmware), then the template.
+DEMOS=(checkerboard usps_infer usps_train fault)
+NOTES_checkerboard="accuracy parity"
+NOTES_usps_infer="images chip_accuracy host_accuracy prediction_mismatches"
+NOTES_usps_train="eval_accuracy parity"
+NOTES_template="vectors max_abs_error parity"
+
+# Test images usps_infer classifies in CI on a chip without an FPU.
+SOFT_FLOAT_IMAGES=300
+
+# Whether board $1's chip has an FPU (its name ends in f, as cortex-m4f).
+has_fpu() { [[ $(board_field "$1" chip) == *f ]]; }
+
+# Records why $2 does not fit board $1, from the link errors in $3.
+not_fit() {
+  local why
+  why=$(grep -oE "will not fit in region .?[A-Z]+.?(: overflowed by [0-9]+ bytes)?|region .?[A-Z]+.? overflowed by [0-9]+ bytes|leaves less than _stack_reserve bytes for the stack" "$3" |
+    sed -e "s/will not fit in region '\([A-Z]*\)'/\1/" -e 's/leaves less than _stack_reserve bytes for the stack/statics leave the stack too little RAM/' |
+    awk -F: '!seen[$1]++' | paste -sd ';' - | sed 's/;/; /g')
+  mkdir -p "$LOGS/rows/$1"
+  echo "| $2 | $1 ($(board_field "$1" chip)) | – | – | – | – | – | – | does not fit: ${why} (linker) |" >"$LOGS/rows/$1/$2.row"
+  echo "does not fit ($(sed 's/: overflowed by [0-9]* bytes//g' <<<"$why"))" >"$LOGS/rows/$1/$2.cell"
+  echo "$2 does not fit $1: $why"
+}
+
+# Builds binary $3 for board $1 (target $2) and keeps its ELF; a link that
+# fails on the memory map is reported as not fitting, anything else fails.
+build_bin() {
+  local board=$1 target=$2 bin=$3 log=$LOGS/build-$1-$3.log
+  if cargo build --quiet --release --target "$target" --features usps --bin "$bin" 2>"$log"; then
+    cp "target/$target/release/$bin" "$ELFS/$board/$bin"
+  elif grep -qE "will not fit in region|overflowed by|leaves less than" "$log"; then
+    not_fit "$board" "$bin" "$log"
+  else
+    cat "$log"
+    fail "build of $bin for $board"
+  fi
+}
+
+# usps_infer classifies as many test images as the board's flash holds:
+# measure the flash one image takes, then fill what the memory map leaves.
+build_usps_infer() {
+  local board=$1 target=$2 flash exported weights text data
+  flash=$(mem_len "$board" FLASH)
+  exported=$(sed -n 's/^usps_test_images *= *//p' "$FLAMBEAU_FW_DATA/manifest.txt")
+  weights=$(stat -c %s "$FLAMBEAU_FW_DATA/usps_mlp.safetensors")
+  if [ $((weights + 32 * 1024 + exported * 258)) -le "$flash" ]; then
+    # Without an FPU an image takes ten times the instructions: a subset keeps CI short.
+    if has_fpu "$board" || [ -n "${FLAMBEAU_CI_FULL:-}" ]; then
+      unset FLAMBEAU_FW_TEST_IMAGES
+    else
+      export FLAMBEAU_FW_TEST_IMAGES=$SOFT_FLOAT_IMAGES
+    fi
+    build_bin "$board" "$target" usps_infer
+    unset FLAMBEAU_FW_TEST_IMAGES
+    return
+  fi
+  FLAMBEAU_FW_TEST_IMAGES=1 cargo build --quiet --release --target "$target" --features usps --bin usps_infer
+  read -r text data _ < <("$LLVM_BIN/llvm-size" "target/$target/release/usps_infer" | awk 'NR == 2')
+  export FLAMBEAU_FW_TEST_IMAGES=$((1 + (flash - text - data) / 258))
+  until cargo build --quiet --release --target "$target" --features usps --bin usps_infer 2>"$LOGS/fill.log"; do
+    grep -q "will not fit in region\|overflowed by" "$LOGS/fill.log" || { cat "$LOGS/fill.log"; exit 1; }
+    FLAMBEAU_FW_TEST_IMAGES=$((FLAMBEAU_FW_TEST_IMAGES - 1))
+  done
+  cp "target/$target/release/usps_infer" "$ELFS/$board/usps_infer"
+  echo "$board: $FLAMBEAU_FW_TEST_IMAGES test images fill its flash"
+  unset FLAMBEAU_FW_TEST_IMAGES
+}
+
+# Builds every demo and the template for board $1.
+build_board() {
+  local board=$1 target s=$SECONDS
+  target=$(board_field "$board" target)
+  export FLAMBEAU_BOARD=$board
+  mkdir -p "$ELFS/$board" "$LOGS/rows/$board"
+  build_bin "$board" "$target" checkerboard
+  build_bin "$board" "$target" fault
+  build_usps_infer "$board" "$target"
+  build_bin "$board" "$target" usps_train
+  if [ -f "$ELFS/$board/usps_train" ] && ! has_fpu "$board" && [ -z "${FLAMBEAU_CI_FULL:-}" ]; then
+    # It links (the linker's verdict stands), but soft-float training takes too long for CI.
+    rm "$ELFS/$board/usps_train"
+    echo "| usps_train | $board ($(board_field "$board" chip)) | – | – | – | – | – | – | fits; not run by CI: 512 soft-float steps take about ten times the Cortex-M4F's 4.3 G instructions (FLAMBEAU_CI_FULL=1 runs it) |" \
+      >"$LOGS/rows/$board/usps_train.row"
+    echo "fits, not run (soft-float, slow)" >"$LOGS/rows/$board/usps_train.cell"
+  fi
+  local log=$LOGS/build-$board-template.log
+  if (cd template && CARGO_TARGET_DIR=$EMB/target cargo build --quiet --release --target "$target") 2>"$log"; then
+    cp "target/$target/release/model" "$ELFS/$board/template"
+  elif grep -qE "will not fit in region|overflowed by|leaves less than" "$log"; then
+    not_fit "$board" template "$log"
+  else
+    cat "$log"
+    fail "build of the template for $board"
+  fi
+  unset FLAMBEAU_BOARD
+  echo "[time] $((SECONDS - s)) s: builds for $board ($target)"
+}
+
+# Runs demo $2 on board $1 and writes its figures row.
+run_demo() {
+  local board=$1 bin=$2 elf=$ELFS/$1/$2 log=$LOGS/$2-$1 chip status=0 notes="" keys
+  chip=$(board_field "$board" chip)
+  qemu_counted "$elf" "$board" "$log" || status=$?
+  sed 's/^/  | /' "$log.out"
+  case $status in
+    0) pass "$bin on $board ($chip)" ;;
+    2) fail "$bin on $board: accuracy below the bar (exit 2)" ;;
+    3) fail "$bin on $board: predictions differ from the host's (exit 3)" ;;
+    4) fail "$bin on $board: weights differ from the host's (exit 4)" ;;
+    5) fail "$bin on $board: stack over its reserve (exit 5)" ;;
+    6) fail "$bin on $board: core error (exit 6)" ;;
+    124) fail "$bin on $board: timed out" ;;
+    *) fail "$bin on $board: panic, HardFault or QEMU error (exit $status)" ;;
+  esac
+  local text data bss stack step infer
+  read -r text data bss _ < <("$LLVM_BIN/llvm-size" "$elf" | awk 'NR == 2')
+  stack=$(field stack_bytes "$log.out")
+  step=$(per_region "$log" train)
+  infer=$(per_region "$log" infer)
+  keys=NOTES_$bin
+  for k in ${!keys}; do notes+="$k $(field "$k" "$log.out"); "; done
+  echo "| $bin | $board ($chip) | $((text + data)) | $((data + bss)) | ${stack:--} | $((data + bss + ${stack:-0})) | ${step:--} | ${infer:--} | ${notes%; } |" \
+    >"$LOGS/rows/$board/$bin.row"
+  local verdict=PASS
+  [ "$status" = 0 ] || verdict="FAIL (exit $status)"
+  if [ "${step:--}" != - ]; then verdict+=", $step insns/step"; elif [ "${infer:--}" != - ]; then verdict+=", $infer insns/inference"; fi
+  echo "$verdict" >"$LOGS/rows/$board/$bin.cell"
+}
+
+# Runs everything built for board $1 (in the background of the next build).
+run_board() {
+  local board=$1 status=0 calls steps
+  for bin in checkerboard usps_infer usps_train template; do
+    if [ -f "$ELFS/$board/$bin" ]; then run_demo "$board" "$bin"; fi
+  done
+  # The plugins' reports come last-loaded first: check on the checkerboard's 200 steps.
+  calls=$(region_calls "$LOGS/checkerboard-$board" train)
+  steps=$(field steps "$LOGS/checkerboard-$board.out" | cut -d' ' -f1)
+  [ "$calls" = "$steps" ] || fail "instruction counts on $board: $calls training regions counted, $steps steps run"
+  timeout 30 "$EMB/board/run.sh" "$ELFS/$board/fault" </dev/null >"$LOGS/fault-$board.out" 2>&1 || status=$?
+  sed 's/^/  | /' "$LOGS/fault-$board.out"
+  if [ $status = 1 ] && grep -q "^HardFault at pc=" "$LOGS/fault-$board.out"; then
+    pass "HardFault on $board exits with status 1"
+  else
+    fail "HardFault on $board: exit $status"
+  fi
+}
+
+# The text the firmware wrote to its RTT buffer, read from the RAM of an
+# emulator it runs on with semihosting off (so no debugger to print to):
+# $1 ELF, $2 board. Reads the RAM (through the CPU's view: `memsave`) once a
+# second until the firmware has printed `exit = `, for up to 30 s.
+rtt_text() {
+  local elf=$1 board=$2 qemu origin len cb fifo=$LOGS/rtt-monitor dump=$LOGS/rtt-ram.bin text="" qpid
+  qemu=$(board_field "$board" qemu)
+  origin=$(($(mem_origin "$board" RAM)))
+  len=$(mem_len "$board" RAM)
+  cb=$((0x$("$LLVM_BIN/llvm-nm" "$elf" | awk '/ _SEGGER_RTT$/ { print $1 }')))
+  rm -f "$fifo" "$dump"
+  mkfifo "$fifo"
+  # shellcheck disable=SC2086 # the board's QEMU arguments are words
+  timeout 60 qemu-system-arm $qemu -display none -serial none -monitor stdio -kernel "$elf" <"$fifo" >/dev/null 2>&1 &
+  qpid=$!
+  exec 7>"$fifo"
+  for _ in $(seq 30); do
+    sleep 1
+    echo "memsave $origin $len \"$dump\"" >&7
+    sleep 0.5
+    text=$(rtt_extract "$dump" "$origin" "$cb")
+    grep -q "^exit = " <<<"$text" && break
+  done
+  echo quit >&7
+  exec 7>&-
+  wait "$qpid" || true
+  rm -f "$fifo"
+  echo "$text"
+}
+
+# The up channel 0 of the RTT control block at address $3 in the RAM dump $1
+# (which starts at address $2): 16-byte id, two counts, then name, buffer,
+# size, write offset.
+rtt_extract() {
+  local off=$(($3 - $2)) buf wr
+  [ -f "$1" ] || return 0
+  buf=$(od -An -tu4 -j $((off + 28)) -N 4 "$1" | tr -d ' ')
+  wr=$(od -An -tu4 -j $((off + 36)) -N 4 "$1" | tr -d ' ')
+  if [ "${buf:-0}" -ge "$2" ] && [ "${wr:-0}" -gt 0 ]; then
+    dd if="$1" bs=1 skip=$((buf - $2)) count="$wr" 2>/dev/null
+  fi
+}
+
+# The firmware built with `rtt` prints through RTT and exits without a
+# debugger; its HardFault handler too.
+rtt_checks() {
+  local board target out
+  for board in mps2-an386 microbit; do
+    target=$(board_field "$board" target)
+    FLAMBEAU_BOARD=$board cargo build --quiet --release --target "$target" --features rtt --bin checkerboard --bin fault
+    for bin in checkerboard fault; do
+      cp "target/$target/release/$bin" "$LOGS/rtt-$bin-$board"
+      out=$(rtt_text "$LOGS/rtt-$bin-$board" "$board")
+      sed 's/^/  | /' <<<"$out"
+      if [ "$bin" = checkerboard ] && grep -q "^result = PASS$" <<<"$out" && grep -q "^exit = 0$" <<<"$out"; then
+        pass "checkerboard built with rtt on $board: passes, printed through RTT with no debugger"
+      elif [ "$bin" = fault ] && grep -q "^HardFault at pc=" <<<"$out" && grep -q "^exit = 1$" <<<"$out"; then
+        pass "HardFault built with rtt on $board: reported through RTT with no debugger"
+      else
+        fail "$bin built with rtt on $board: no verdict in the RTT buffer"
+      fi
+    done
+  done
+}
+
+# Whether the probe $1 links for the Cortex-M0 with $2=$3; aborts on any error but a budget overflow.
+links() {
+  if env "$2=$3" FLAMBEAU_BOARD=microbit cargo build --quiet --release --target thumbv6m-none-eabi --features usps \
+    --bin "$1" 2>"$LOGS/probe-build.log"; then
+    return 0
+  fi
+  grep -qE "will not fit in region|overflowed by|leaves less than" "$LOGS/probe-build.log" || { cat "$LOGS/probe-build.log" >&2; exit 1; }
+  return 1
+}
+
+# Largest hidden width whose training state links within the memory map next
+# to the stack reserve (the linker enforces both): doubling from $3, then bisection.
+largest_linking() {
+  local bin=$1 var=$2 lo=0 hi=$3 mid
+  while links "$bin" "$var" "$hi"; do lo=$hi hi=$((2 * hi)); done
+  while [ $((hi - lo)) -gt 1 ]; do
+    mid=$(((lo + hi) / 2))
+    if links "$bin" "$var" "$mid"; then lo=$mid; else hi=$mid; fi
+  done
+  echo "$lo"
+}
+
+probe_m0() {
+  PROBE_CB=$(largest_linking probe_checkerboard FLAMBEAU_FW_PROBE_CB_HIDDEN 32)
+  PROBE_USPS=$(largest_linking probe_usps FLAMBEAU_FW_PROBE_USPS_HIDDEN 4)
+  echo "largest widths that link: 2-$PROBE_CB-1 (checkerboard, Adam, batch 16), 256-$PROBE_USPS-10 (USPS, SGD, batch 1)"
+  for p in "probe_checkerboard FLAMBEAU_FW_PROBE_CB_HIDDEN=$PROBE_CB" "probe_usps FLAMBEAU_FW_PROBE_USPS_HIDDEN=$PROBE_USPS"; do
+    set -- $p
+    env "$2" FLAMBEAU_BOARD=microbit cargo build --quiet --release --target thumbv6m-none-eabi --features usps --bin "$1"
+    cp "target/thumbv6m-none-eabi/release/$1" "$ELFS/microbit/$1"
+  done
+  NOTES_probe_checkerboard="demo parameters accuracy"
+  NOTES_probe_usps="demo parameters eval_accuracy"
+  run_demo microbit probe_checkerboard
+  run_demo microbit probe_usps
+}
+
+write_figures() {
+  local board bin
+  echo "| demo | board (chip) | flash (text+data, B) | static RAM (data+bss, B) | peak stack (B) | RAM total (B) | insns / training step | insns / inference | result |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
+  for bin in checkerboard usps_infer usps_train template probe_checkerboard probe_usps; do
+    for board in "${BOARDS[@]}"; do
+      if [ -f "$LOGS/rows/$board/$bin.row" ]; then cat "$LOGS/rows/$board/$bin.row"; fi
+    done
+  done
+  echo
+  printf '| demo |'; for board in "${BOARDS[@]}"; do printf ' %s (%s) |' "$(board_field "$board" chip)" "$board"; done; echo
+  printf '|---|'; for _ in "${BOARDS[@]}"; do printf -- '---|'; done; echo
+  for bin in checkerboard usps_infer usps_train template; do
+    printf '| %s |' "$bin"
+    for board in "${BOARDS[@]}"; do printf ' %s |' "$(cat "$LOGS/rows/$board/$bin.cell" 2>/dev/null || echo "not built")"; done
+    echo
+  done
+  echo
+  echo "Budgets (board files): $(for b in "${BOARDS[@]}"; do printf '%s %s B flash / %s B RAM (stack reserve %s B); ' \
+    "$b" "$(mem_len "$b" FLASH)" "$(mem_len "$b" RAM)" "$(stack_reserve "$b")"; done)" \
+    "Host USPS MLP test accuracy: $HOST_ACC." \
+    "Largest nets the Cortex-M0 trains: 2-$PROBE_CB-1 (checkerboard recipe) and 256-$PROBE_USPS-10 (USPS, SGD, batch 1)." \
+    "Instructions: QEMU TCG plugin, per bench_*_start..stop region, averaged over its calls; qemu $QEMU_VERSION."
+}

@@ -1,0 +1,67 @@
+//! Why a model cannot be exported.
+
+/// Why a model cannot be exported; each names the layer or tensor and the numbers.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ExportError {
+    /// A layer of the architecture string is not one the template knows.
+    #[error("architecture: layer {index} {text:?} is not Linear(in,out), Tanh, Sigmoid, ReLU, Softmax or LogSoftmax")]
+    UnknownLayer {
+        /// Its position in the chain.
+        index: usize,
+        /// Its text.
+        text: String,
+    },
+    /// The architecture has no `Linear`, so its widths are unknown.
+    #[error("architecture {0:?}: no Linear layer, so no input or output width")]
+    NoLinear(String),
+    /// Two consecutive `Linear` layers do not chain.
+    #[error("architecture: layer {index} takes {inputs} inputs but the previous Linear gives {previous}")]
+    Chain {
+        /// The layer's position.
+        index: usize,
+        /// Its input width.
+        inputs: usize,
+        /// The previous Linear's output width.
+        previous: usize,
+    },
+    /// The weights are not a valid safetensors buffer.
+    #[error("weights: {0}")]
+    Weights(String),
+    /// A tensor the architecture needs is missing.
+    #[error("weights: no tensor {name:?} (layer {index}, {layer}) in the file")]
+    Missing {
+        /// The tensor's name.
+        name: String,
+        /// The layer's position.
+        index: usize,
+        /// The layer as printed.
+        layer: String,
+    },
+    /// A tensor has the wrong shape or type.
+    #[error("weights: tensor {name:?} is {dtype} {got:?}, the architecture needs F32 {expected:?}")]
+    Shape {
+        /// The tensor's name.
+        name: String,
+        /// Its type.
+        dtype: String,
+        /// Its shape.
+        got: Vec<usize>,
+        /// The shape the architecture needs.
+        expected: Vec<usize>,
+    },
+    /// The file holds a tensor the architecture does not use.
+    #[error("weights: tensor {0:?} belongs to no layer of the architecture")]
+    Extra(String),
+    /// The test inputs or reference outputs do not fill whole rows.
+    #[error("test vectors: {what} has {len} values, not {rows} rows of {width}")]
+    Vectors {
+        /// `inputs` or `outputs`.
+        what: &'static str,
+        /// Values given.
+        len: usize,
+        /// Rows expected.
+        rows: usize,
+        /// Values per row.
+        width: usize,
+    },
+}

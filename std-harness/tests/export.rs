@@ -1,0 +1,154 @@
+//! The firmware template's model folder, from an architecture, weights and test vectors.
+
+use flambeau::{InferenceFootprint, Linear, Network, Node, ReLU, SafeTensors, Sequential, Tanh};
+use flambeau_harness::export::{ExportError, Layer, firmware_model, parse_architecture};
+use std::path::PathBuf;
+
+fn template_model(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../embedded/template/model")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn values(st: &SafeTensors<'_>, name: &str) -> Vec<f32> {
+    st.get(name).map(|t| t.values::<f32>().collect()).unwrap_or_default()
+}
+
+/// The weights of `Linear(4,8) -> ReLU -> Linear(8,3)` as the core saves them.
+fn mlp_weights() -> Vec<u8> {
+    type Mlp = Sequential<(Linear<4, 8>, ReLU, Linear<8, 3>)>;
+    type Fp = InferenceFootprint<Mlp, 1>;
+    let model: Mlp = Sequential::new((Linear::new(), ReLU, Linear::new()));
+    let mut tape = vec![Node::EMPTY; Fp::NODES];
+    let mut arena = vec![0.0f32; Fp::ARENA];
+    let net = Network::<f32, Mlp, 1>::new(&model, &mut tape, &mut arena).unwrap();
+    let mut bytes = vec![0u8; net.graph().safetensors_len()];
+    net.graph().save_safetensors(&mut bytes).unwrap();
+    bytes
+}
+
+#[test]
+fn the_template_example_is_what_export_writes() {
+    let weights = template_model("weights.safetensors");
+    let vectors = template_model("test_vectors.safetensors");
+    let st = SafeTensors::parse(&vectors).unwrap();
+    let (inputs, outputs) = (values(&st, "inputs"), values(&st, "outputs"));
+    assert_eq!((inputs.len(), outputs.len()), (32, 16));
+    let arch = "Linear(2,16) -> Tanh -> Linear(16,1) -> Sigmoid";
+    let files = firmware_model(arch, &weights, &inputs, Some(&outputs), 1e-5).unwrap();
+    assert_eq!(files.model_rs, String::from_utf8(template_model("model.rs")).unwrap());
+    assert_eq!(files.weights, weights);
+    assert_eq!(files.test_vectors, vectors);
+}
+
+#[test]
+fn generated_type_names_every_layer_in_order() {
+    let weights = mlp_weights();
+    let inputs: Vec<f32> = (0..12).map(|i| i as f32 / 10.0).collect();
+    let files = firmware_model("Linear(4,8) -> ReLU -> Linear(8,3)", &weights, &inputs, None, 0.0).unwrap();
+    let rs = &files.model_rs;
+    assert!(rs.contains("use flambeau::{Linear, ReLU, Sequential};"), "{rs}");
+    assert!(
+        rs.contains("pub type Model = Sequential<(Linear<4, 8>, ReLU, Linear<8, 3>)>;"),
+        "{rs}"
+    );
+    assert!(
+        rs.contains("pub const INPUTS: usize = 4;") && rs.contains("pub const OUTPUTS: usize = 3;"),
+        "{rs}"
+    );
+    assert!(
+        rs.contains("Sequential::new((Linear::new(), ReLU, Linear::new()))"),
+        "{rs}"
+    );
+    // What the type prints is the architecture it was made from.
+    let model: Sequential<(Linear<4, 8>, ReLU, Linear<8, 3>)> = Sequential::new((Linear::new(), ReLU, Linear::new()));
+    assert!(
+        rs.contains(&format!("pub const ARCHITECTURE: &str = {:?};", model.to_string())),
+        "{rs}"
+    );
+    // The vectors: 3 rows of 4 inputs, no reference outputs.
+    let st = SafeTensors::parse(&files.test_vectors).unwrap();
+    assert_eq!(st.get("inputs").unwrap().shape(), &[3, 4]);
+    assert_eq!(values(&st, "inputs"), inputs);
+    assert!(st.get("outputs").is_none());
+}
+
+#[test]
+fn architectures_parse_and_chain() {
+    let layers = parse_architecture("Linear(2,16) -> Tanh -> Linear(16,1) -> Sigmoid").unwrap();
+    assert_eq!(layers[0], Layer::Linear { inputs: 2, outputs: 16 });
+    assert_eq!(layers.len(), 4);
+    assert_eq!(
+        parse_architecture("Linear(2,16) -> Tanh -> Linear(8,1)"),
+        Err(ExportError::Chain {
+            index: 2,
+            inputs: 8,
+            previous: 16
+        })
+    );
+    let e = parse_architecture("Linear(2,16) -> Conv1d(1,2,3)").unwrap_err();
+    assert!(matches!(e, ExportError::UnknownLayer { index: 1, .. }), "{e}");
+    assert!(matches!(parse_architecture("Tanh"), Err(ExportError::NoLinear(_))));
+    assert!(matches!(
+        parse_architecture("Linear(2,x)"),
+        Err(ExportError::UnknownLayer { index: 0, .. })
+    ));
+}
+
+#[test]
+fn weights_that_do_not_fit_the_architecture_are_refused() {
+    let weights = mlp_weights();
+    let inputs = [0.0f32; 4];
+    // A wider first layer than the file's.
+    let e = firmware_model("Linear(4,9) -> ReLU -> Linear(9,3)", &weights, &inputs, None, 0.0).unwrap_err();
+    assert_eq!(
+        e,
+        ExportError::Shape {
+            name: "0.weight".into(),
+            dtype: "F32".into(),
+            got: vec![8, 4],
+            expected: vec![9, 4]
+        }
+    );
+    assert!(e.to_string().contains("\"0.weight\" is F32 [8, 4]"), "{e}");
+    // The layers at other positions: "1.weight" is missing.
+    let e = firmware_model("Linear(4,8) -> Linear(8,3)", &weights, &inputs, None, 0.0).unwrap_err();
+    assert!(
+        matches!(&e, ExportError::Missing { name, index: 1, .. } if name == "1.weight"),
+        "{e}"
+    );
+    // A file with more layers than the architecture.
+    let e = firmware_model("Linear(4,8) -> Tanh", &weights, &inputs, None, 0.0).unwrap_err();
+    assert_eq!(e, ExportError::Extra("2.weight".into()));
+    let e = firmware_model("Linear(4,8) -> Tanh", b"not safetensors", &inputs, None, 0.0).unwrap_err();
+    assert!(matches!(e, ExportError::Weights(_)), "{e}");
+}
+
+#[test]
+fn vectors_must_fill_whole_rows() {
+    let weights = mlp_weights();
+    let arch = "Linear(4,8) -> ReLU -> Linear(8,3)";
+    let e = firmware_model(arch, &weights, &[0.0; 6], None, 0.0).unwrap_err();
+    assert_eq!(
+        e,
+        ExportError::Vectors {
+            what: "inputs",
+            len: 6,
+            rows: 1,
+            width: 4
+        }
+    );
+    let e = firmware_model(arch, &weights, &[0.0; 8], Some(&[0.0; 5]), 0.0).unwrap_err();
+    assert_eq!(
+        e,
+        ExportError::Vectors {
+            what: "outputs",
+            len: 5,
+            rows: 2,
+            width: 3
+        }
+    );
+    assert!(firmware_model(arch, &weights, &[], None, 0.0).is_err());
+    let _ = Tanh; // the layer types the generated files name are the core's
+}
