@@ -101,6 +101,21 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Writes the firmware template's model folder (model.rs, weights, test vectors) for a model file.
+    Export {
+        /// The model.
+        #[command(flatten)]
+        model: ModelArgs,
+        /// The folder to write (the template's `model/`).
+        #[arg(long)]
+        out: PathBuf,
+        /// Test vectors for the chip's parity check.
+        #[arg(long, default_value_t = model::commands::EXPORT_VECTORS)]
+        vectors: usize,
+        /// Seed of the test vectors.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Evaluates a trained USPS model on the test set: accuracy, loss, per-class scores, confusion matrix, predictions CSV.
     Evaluate {
         /// The model.
@@ -142,6 +157,12 @@ pub fn run(cli: Cli) -> Result<()> {
             invert,
             out,
         } => model::commands::predict(&model, &inputs, invert, out.as_deref(), &ctx.console),
+        Command::Export {
+            model,
+            out,
+            vectors,
+            seed,
+        } => model::commands::export(&model, &out, vectors, seed, &ctx.console),
         Command::Evaluate { model, out } => {
             let out = out.unwrap_or_else(|| ctx.out_root.join("evaluate"));
             model::commands::evaluate(&model, &ctx.data, &out, &ctx.console)

@@ -297,3 +297,56 @@ fn the_pca_encoder_file_holds_the_whole_pipeline() {
         text(&o)
     );
 }
+
+#[test]
+fn export_writes_the_template_folder_from_a_model_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.safetensors");
+    std::fs::write(&file, model_file(&META, &[])).unwrap();
+    let out = dir.path().join("model");
+    let o = flambeau(&[
+        "export",
+        "--model",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--vectors",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let rs = std::fs::read_to_string(out.join("model.rs")).unwrap();
+    assert!(
+        rs.contains(&format!("pub const ARCHITECTURE: &str = \"{ARCH}\";")),
+        "{rs}"
+    );
+    assert_eq!(
+        std::fs::read(out.join("weights.safetensors")).unwrap(),
+        std::fs::read(&file).unwrap()
+    );
+    let vectors = std::fs::read(out.join("test_vectors.safetensors")).unwrap();
+    let st = flambeau::SafeTensors::parse(&vectors).unwrap();
+    let x: Vec<f32> = st.get("inputs").unwrap().values::<f32>().collect();
+    let y: Vec<f32> = st.get("outputs").unwrap().values::<f32>().collect();
+    assert_eq!((x.len(), y.len()), (3 * 256, 3 * 10));
+    // The reference outputs are the library's own.
+    type Ifp = InferenceFootprint<CeNet, 1>;
+    let bytes = std::fs::read(&file).unwrap();
+    let (mut tape, mut arena) = (vec![Node::EMPTY; Ifp::NODES], vec![0.0f32; Ifp::FLASH_ARENA]);
+    let mut net = Network::<f32, CeNet, 1>::from_safetensors(&CeNet::default(), &mut tape, &mut arena, &bytes).unwrap();
+    for (row, want) in x.chunks_exact(256).zip(y.chunks_exact(10)) {
+        assert_eq!(net.predict(row).unwrap(), want);
+    }
+    // A model file whose tensors do not fit the stated architecture writes nothing.
+    let bad = dir.path().join("bad");
+    let o = flambeau(&[
+        "export",
+        "--model",
+        file.to_str().unwrap(),
+        "--arch",
+        "Linear(256,64) -> Tanh -> Linear(64,10)",
+        "--out",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(!bad.exists());
+}

@@ -266,3 +266,71 @@ pub fn evaluate(args: &ModelArgs, data: &Path, out: &Path, console: &Console) ->
     console.say(&format!("written to {}", out.display()));
     Ok(())
 }
+
+/// Rows of test vectors `export` writes by default.
+pub const EXPORT_VECTORS: usize = 8;
+
+/// Writes the firmware template's model folder (`model.rs`,
+/// `weights.safetensors`, `test_vectors.safetensors`) for a model file:
+/// the architecture (metadata or `--arch`) is checked against the weights
+/// before anything is written; the test inputs are seeded random rows in
+/// the model's input range, with the host's outputs as the reference when
+/// this harness builds the architecture.
+///
+/// # Errors
+/// Model and export errors naming the file; write errors.
+pub fn export(args: &ModelArgs, out: &Path, vectors: usize, seed: u64, console: &Console) -> Result<()> {
+    let file = ModelFile::open(&args.model)?;
+    let arch = file.architecture(args.arch.as_deref())?.to_owned();
+    let layers = crate::export::parse_architecture(&arch).map_err(|e| model_error(&args.model, e.to_string()))?;
+    let width = match layers.first() {
+        Some(crate::export::Layer::Linear { inputs, .. }) => *inputs,
+        _ => {
+            return Err(model_error(
+                &args.model,
+                format!("'{arch}' does not start with a Linear layer"),
+            ));
+        }
+    };
+    let mut rng = flambeau::Rng::new(seed);
+    let pixels = file
+        .pixel_map()
+        .ok()
+        .filter(|_| file.meta.get(key::INPUT).is_some_and(|i| i == "usps"));
+    let inputs: Vec<f32> = (0..vectors.max(1) * width)
+        .map(|_| match pixels {
+            Some((scale, offset)) => (rng.below(256) as f32) * scale + offset,
+            None => rng.uniform_in(-1.0, 1.0) as f32,
+        })
+        .collect();
+    let reference = match zoo::load(file.clone(), args.arch.as_deref(), Strictness::Strict) {
+        Ok(net) => Some(net.predict(&inputs)?),
+        Err(_) => None,
+    };
+    let made = crate::export::firmware_model(&arch, &file.bytes, &inputs, reference.as_deref(), 1e-5)
+        .map_err(|e| model_error(&args.model, e.to_string()))?;
+    if out.is_file() {
+        return Err(model_error(out, "exists and is a file, not a folder"));
+    }
+    std::fs::create_dir_all(out).map_err(|source| crate::error::Error::Write {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    for (name, bytes) in [
+        ("model.rs", made.model_rs.as_bytes()),
+        ("weights.safetensors", &made.weights[..]),
+        ("test_vectors.safetensors", &made.test_vectors[..]),
+    ] {
+        write_atomic(&out.join(name), bytes)?;
+    }
+    let with = if reference.is_some() {
+        "with the host's reference outputs"
+    } else {
+        "without reference outputs (the template's build computes them)"
+    };
+    console.say(&format!(
+        "{arch}: model.rs, weights.safetensors and {vectors} test vectors {with} written to {}",
+        out.display()
+    ));
+    Ok(())
+}
