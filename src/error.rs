@@ -69,6 +69,28 @@ pub enum Error {
     },
     /// A weight buffer (safetensors) is malformed; see [`SafetensorsError`].
     Safetensors(SafetensorsError),
+    /// A quantisation scale is not finite and positive (`bits` is its f32 bit pattern).
+    InvalidScale {
+        /// Which scale (`"weight_scale"`, `"activation_scale"`, …).
+        what: &'static str,
+        /// Index within its tensor.
+        index: usize,
+        /// The scale's `f32::to_bits`.
+        bits: u32,
+    },
+    /// An integer quantisation parameter (zero point, shift, multiplier) is out of range.
+    QuantParamOutOfRange {
+        /// Which parameter.
+        what: &'static str,
+        /// Index within its tensor.
+        index: usize,
+        /// The value found.
+        value: i64,
+        /// Smallest accepted value.
+        min: i64,
+        /// Largest accepted value.
+        max: i64,
+    },
 }
 
 /// What is wrong with a safetensors buffer.
@@ -171,6 +193,19 @@ impl fmt::Display for Error {
             Error::NoGradients => f.write_str("the graph was built without gradient buffers"),
             Error::NotAScalar { node } => write!(f, "node #{node} is not a scalar"),
             Error::Safetensors(e) => write!(f, "safetensors: {e}"),
+            Error::InvalidScale { what, index, bits } => {
+                let v = f32::from_bits(bits);
+                write!(f, "{what}[{index}] = {v:e}: a scale must be finite and positive")
+            }
+            Error::QuantParamOutOfRange {
+                what,
+                index,
+                value,
+                min,
+                max,
+            } => {
+                write!(f, "{what}[{index}] = {value} is outside {min}..={max}")
+            }
         }
     }
 }

@@ -62,6 +62,7 @@ mod loss;
 mod network;
 mod ops;
 mod optim;
+mod quant;
 mod rng;
 mod shape;
 mod tape;
@@ -81,6 +82,11 @@ pub use loss::{BceLoss, BceWithLogitsLoss, CrossEntropyLoss, CrossEntropyProbLos
 pub use network::{Network, argmax};
 pub use ops::{Op, ParamInfo};
 pub use optim::{Adam, AdamConfig, Momentum, Optimizer, Sgd};
+pub use quant::{
+    LutFunction, QChain, QConv1d, QFlatten, QFootprint, QLayer, QLinear, QLut, QMaxPool1d, QNetwork, QReLU, QSoftmax,
+    QuantParams, QuantizedLayer, QuantizedMultiplier, lut_table, quantize_layer, rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul,
+};
 pub use rng::Rng;
 pub use shape::{NodeId, Param, Rank0, Rank1, Rank2, Rank3, Scalar, Shape, Var};
 pub use tape::{Listing, Node};
