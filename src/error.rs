@@ -3,6 +3,8 @@
 
 use core::fmt;
 
+pub use crate::io::SafetensorsError;
+
 /// Everything that can go wrong in the core.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,73 +95,6 @@ pub enum Error {
     },
 }
 
-/// What is wrong with a safetensors buffer.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SafetensorsError {
-    /// Fewer bytes than the 8-byte header length, the header or the data need.
-    Truncated {
-        /// Bytes needed.
-        needed: u64,
-        /// Bytes present.
-        got: usize,
-    },
-    /// The header length exceeds the limit this reader accepts.
-    HeaderTooLarge {
-        /// Header length from the first 8 bytes.
-        len: u64,
-        /// Largest accepted header.
-        limit: usize,
-    },
-    /// The JSON header does not parse; `offset` is a byte offset into the header.
-    InvalidHeader {
-        /// Where parsing stopped.
-        offset: usize,
-    },
-    /// A tensor entry lacks `dtype`, `shape` or `data_offsets`, or has a bad value.
-    InvalidEntry {
-        /// Index of the tensor in the header.
-        tensor: usize,
-    },
-    /// A dtype other than F32 or F64.
-    UnsupportedDtype {
-        /// Index of the tensor in the header.
-        tensor: usize,
-    },
-    /// Data offsets outside the data section, overlapping, leaving holes, or
-    /// disagreeing with the shape and dtype.
-    BadOffsets {
-        /// Index of the tensor in the header.
-        tensor: usize,
-    },
-    /// A tensor the model needs is absent (named by layer index and kind).
-    Missing {
-        /// Layer index, as in `"2.weight"`.
-        layer: usize,
-        /// `true` for the weight, `false` for the bias.
-        weight: bool,
-    },
-    /// A tensor has another shape than the model's parameter.
-    ShapeMismatch {
-        /// Layer index.
-        layer: usize,
-        /// Elements the model expects.
-        expected: usize,
-        /// Elements the file holds.
-        got: usize,
-    },
-    /// The data of a tensor holds NaN or infinity.
-    NonFinite {
-        /// Layer index.
-        layer: usize,
-    },
-    /// A tensor read in place has another dtype than the graph's float type.
-    DtypeMismatch {
-        /// Layer index.
-        layer: usize,
-    },
-}
-
 impl From<SafetensorsError> for Error {
     fn from(e: SafetensorsError) -> Self {
         Error::Safetensors(e)
@@ -210,43 +145,4 @@ impl fmt::Display for Error {
     }
 }
 
-impl fmt::Display for SafetensorsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            SafetensorsError::Truncated { needed, got } => {
-                write!(f, "truncated: {needed} bytes needed, {got} present")
-            }
-            SafetensorsError::HeaderTooLarge { len, limit } => {
-                write!(f, "header of {len} bytes exceeds the limit of {limit}")
-            }
-            SafetensorsError::InvalidHeader { offset } => {
-                write!(f, "invalid JSON header at byte {offset}")
-            }
-            SafetensorsError::InvalidEntry { tensor } => {
-                write!(f, "tensor {tensor}: missing or invalid dtype, shape or data_offsets")
-            }
-            SafetensorsError::UnsupportedDtype { tensor } => {
-                write!(f, "tensor {tensor}: dtype is not F32 or F64")
-            }
-            SafetensorsError::BadOffsets { tensor } => {
-                write!(f, "tensor {tensor}: data offsets disagree with the buffer or the shape")
-            }
-            SafetensorsError::Missing { layer, weight } => {
-                let kind = if weight { "weight" } else { "bias" };
-                write!(f, "tensor \"{layer}.{kind}\" is missing")
-            }
-            SafetensorsError::ShapeMismatch { layer, expected, got } => {
-                write!(f, "layer {layer}: expected {expected} elements, the file holds {got}")
-            }
-            SafetensorsError::NonFinite { layer } => {
-                write!(f, "layer {layer}: the data holds NaN or infinity")
-            }
-            SafetensorsError::DtypeMismatch { layer } => {
-                write!(f, "layer {layer}: the dtype differs from the graph's float type")
-            }
-        }
-    }
-}
-
 impl core::error::Error for Error {}
-impl core::error::Error for SafetensorsError {}

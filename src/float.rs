@@ -16,32 +16,7 @@
 use core::fmt::{Debug, Display};
 use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-/// Element type of a safetensors tensor that this crate reads and writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dtype {
-    /// IEEE 754 single precision, little-endian (`"F32"`).
-    F32,
-    /// IEEE 754 double precision, little-endian (`"F64"`).
-    F64,
-}
-
-impl Dtype {
-    /// Bytes per element.
-    pub const fn size(self) -> usize {
-        match self {
-            Dtype::F32 => 4,
-            Dtype::F64 => 8,
-        }
-    }
-
-    /// The name safetensors uses in its header.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Dtype::F32 => "F32",
-            Dtype::F64 => "F64",
-        }
-    }
-}
+use crate::io::{Dtype, TensorData};
 
 /// The float type of a graph: `f32` for deployment, `f64` for tight gradient checks.
 ///
@@ -104,6 +79,8 @@ pub trait Float:
     fn from_le_slice(bytes: &[u8]) -> Self;
     /// Writes one little-endian element into exactly `DTYPE.size()` bytes.
     fn write_le(self, out: &mut [u8]);
+    /// `values` as elements of a tensor to write.
+    fn tensor_data(values: &[Self]) -> TensorData<'_>;
 
     /// Converts a count, exactly for counts below 2^24 (f32) or 2^53 (f64).
     fn from_usize(n: usize) -> Self {
@@ -167,6 +144,11 @@ macro_rules! impl_float {
             const EXP_INPUT_MAX: Self = $exp_max;
             const PROB_EPS: Self = $eps;
             const DTYPE: Dtype = Dtype::$dtype;
+
+            #[inline]
+            fn tensor_data(values: &[Self]) -> TensorData<'_> {
+                TensorData::$dtype(values)
+            }
 
             #[inline]
             fn from_f64(v: f64) -> Self {

@@ -204,7 +204,7 @@ impl<'a, T: Float> Graph<'a, T> {
     }
 
     /// The parameter nodes, in tape order, with their values.
-    pub fn param_tensors(&self) -> impl Iterator<Item = (&Node, ParamInfo, &[T])> + '_ {
+    pub fn param_tensors(&self) -> impl Iterator<Item = (&Node, ParamInfo, &[T])> + Clone + '_ {
         self.nodes().iter().filter_map(|n| match n.op {
             Op::Param(p) => Some((n, p, self.params.get(n.range()).unwrap_or(&[]))),
             _ => None,

@@ -69,11 +69,14 @@ mod tape;
 mod trainer;
 
 pub use error::{Error, SafetensorsError};
-pub use float::{Dtype, Float};
+pub use float::Float;
 pub use footprint::{Footprint, InferenceFootprint};
 pub use graph::{Graph, Layout};
 pub use init::{Init, ParamKind};
-pub use io::{HEADER_MAX, JsonStr, MAX_RANK, SafeTensors, TensorView};
+pub use io::{
+    Dims, Dtype, EntryProblem, HEADER_MAX, HeaderProblem, JsonStr, MAX_RANK, NAME_MAX, ParamName, SafeTensors,
+    Strictness, TensorData, TensorName, TensorOut, TensorView, param_name, safetensors_len, write_safetensors,
+};
 pub use layers::{
     Conv1d, Describe, Flatten, Linear, LogSoftmax, MaxPool1d, Model, Module, ReLU, Sequential, Sigmoid, Softmax, Tanh,
 };

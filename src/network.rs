@@ -53,6 +53,26 @@ impl<'a, T: Float, M: Model, const B: usize> Network<'a, T, M, B> {
         Self::record(model, Graph::with_weights(tape, arena, values, st)?)
     }
 
+    /// Records `model` with its parameters in RAM (`arena` holds
+    /// [`InferenceFootprint::ARENA`] scalars), loaded strictly from the
+    /// safetensors buffer `weights` and converted to `T` from any float dtype
+    /// (an `f64` or `F16` file for an `f32` network, say). Use it where
+    /// [`Network::from_safetensors`] cannot read in place because the dtype
+    /// differs.
+    ///
+    /// # Errors
+    /// As [`Graph::load_safetensors`], and capacity errors.
+    pub fn from_safetensors_converted(
+        model: &M,
+        tape: &'a mut [Node],
+        arena: &'a mut [T],
+        weights: &[u8],
+    ) -> Result<Self, Error> {
+        let mut net = Self::new(model, tape, arena)?;
+        net.graph.load_safetensors(weights)?;
+        Ok(net)
+    }
+
     fn record(model: &M, mut graph: Graph<'a, T>) -> Result<Self, Error> {
         let input = graph.input::<B, M::Input>()?;
         let output = model.build(&mut graph, input)?;

@@ -2,7 +2,7 @@
 //! objects, arrays, strings and unsigned integers in place, and skips any
 //! other value. Nesting is bounded so hostile input cannot exhaust the stack.
 
-use crate::error::SafetensorsError;
+use super::errors::{EntryProblem, HeaderProblem, SafetensorsError};
 
 /// Deepest nesting accepted when skipping unknown values.
 const MAX_DEPTH: usize = 16;
@@ -27,7 +27,30 @@ impl<'a> Scanner<'a> {
     }
 
     pub(crate) fn error(&self) -> SafetensorsError {
-        SafetensorsError::InvalidHeader { offset: self.pos }
+        self.problem(HeaderProblem::Syntax)
+    }
+
+    /// An error at the cursor.
+    pub(crate) fn problem(&self, problem: HeaderProblem) -> SafetensorsError {
+        SafetensorsError::InvalidHeader {
+            offset: self.pos,
+            problem,
+        }
+    }
+
+    /// The cursor (a byte offset into the header).
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// A cursor at `pos` of the same bytes.
+    pub(crate) fn at(&self, pos: usize) -> Self {
+        Scanner { bytes: self.bytes, pos }
+    }
+
+    /// The next non-blank byte, not consumed.
+    pub(crate) fn next_byte(&mut self) -> Option<u8> {
+        self.peek()
     }
 
     fn peek(&mut self) -> Option<u8> {
@@ -117,6 +140,41 @@ impl<'a> Scanner<'a> {
         Ok(v)
     }
 
+    /// An unsigned integer, or why the value there is not one (`what` names
+    /// the value in the problem: "a dimension", "an offset"); a value that is
+    /// not a number at all is a syntax error.
+    pub(crate) fn unsigned_or(&mut self, what: &'static str) -> Result<u64, Result<EntryProblem, SafetensorsError>> {
+        let start = self.pos;
+        if let Ok(v) = self.unsigned() {
+            return Ok(v);
+        }
+        self.pos = start;
+        self.peek();
+        let first = self.bytes.get(self.pos).copied();
+        let number = first.is_some_and(|c| c.is_ascii_digit() || c == b'-');
+        if !number {
+            return Err(Err(self.error()));
+        }
+        let probe = self.pos;
+        if self.skip_scalar().is_err() {
+            return Err(Err(self.error()));
+        }
+        let text = self.bytes.get(probe..self.pos).unwrap_or(&[]);
+        Err(Ok(
+            if first == Some(b'-') && text.iter().any(|c| (b'1'..=b'9').contains(c)) {
+                EntryProblem::Negative(what)
+            } else if text.iter().any(|c| matches!(c, b'.' | b'e' | b'E')) {
+                EntryProblem::NotAnInteger(what)
+            } else if first == Some(b'-') {
+                EntryProblem::Negative(what)
+            } else if text.len() > 1 && text.first() == Some(&b'0') {
+                return Err(Err(self.at(probe).error()));
+            } else {
+                EntryProblem::TooLarge(what)
+            },
+        ))
+    }
+
     /// Skips any value.
     pub(crate) fn skip_value(&mut self) -> Res<()> {
         self.skip_nested(0)
@@ -124,7 +182,7 @@ impl<'a> Scanner<'a> {
 
     fn skip_nested(&mut self, depth: usize) -> Res<()> {
         if depth > MAX_DEPTH {
-            return Err(self.error());
+            return Err(self.problem(HeaderProblem::TooDeep { limit: MAX_DEPTH }));
         }
         match self.peek() {
             Some(b'"') => self.string().map(|_| ()),
@@ -183,9 +241,21 @@ impl<'a> JsonStr<'a> {
         }
     }
 
+    /// The decoded characters (a lone surrogate decodes to U+FFFD).
+    pub fn chars(&self) -> impl Iterator<Item = char> + 'a {
+        Decoder { raw: self.raw, pos: 0 }
+    }
+
     /// The raw text between the quotes (escapes not decoded).
     pub fn raw(&self) -> &'a str {
         core::str::from_utf8(self.raw).unwrap_or("")
+    }
+}
+
+impl core::fmt::Display for JsonStr<'_> {
+    /// The decoded string.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.chars().try_for_each(|c| core::fmt::Write::write_char(f, c))
     }
 }
 

@@ -17,8 +17,8 @@ pub enum Error {
     Core {
         /// What the harness was doing.
         context: String,
-        /// The core's error.
-        source: flambeau::Error,
+        /// The core's error (boxed: it carries names and shapes).
+        source: Box<flambeau::Error>,
     },
     /// Writing an output file or folder failed.
     #[error("{}: cannot write: {source}", path.display())]
@@ -72,7 +72,7 @@ impl<T> CoreContext<T> for std::result::Result<T, flambeau::Error> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T> {
         self.map_err(|source| Error::Core {
             context: what(),
-            source,
+            source: Box::new(source),
         })
     }
 }
