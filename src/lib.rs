@@ -86,9 +86,9 @@ pub use network::{Network, argmax};
 pub use ops::{Op, ParamInfo};
 pub use optim::{Adam, AdamConfig, Momentum, Optimizer, Sgd};
 pub use quant::{
-    LutFunction, QChain, QConv1d, QFlatten, QFootprint, QLayer, QLinear, QLut, QMaxPool1d, QNetwork, QReLU, QSoftmax,
-    QuantParams, QuantizedLayer, QuantizedMultiplier, lut_table, quantize_layer, rounding_divide_by_pot,
-    saturating_rounding_doubling_high_mul,
+    LutFunction, QChain, QChainLoad, QConv1d, QFlatten, QFootprint, QLayer, QLinear, QLoad, QLut, QMaxPool1d, QNetwork,
+    QReLU, QSoftmax, QUANTIZATION_SCHEME, QuantParams, QuantizedLayer, QuantizedMultiplier, lut_table, quantize_layer,
+    rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
 };
 pub use rng::Rng;
 pub use shape::{NodeId, Param, Rank0, Rank1, Rank2, Rank3, Scalar, Shape, Var};

@@ -122,3 +122,77 @@ fn buffers_and_inputs_are_checked() {
     assert!(net.predict(&[0; 7]).is_err());
     assert_eq!(net.predict(&[0; 8]).unwrap(), &[0; 4]);
 }
+
+#[test]
+fn reads_an_int8_file_in_place() {
+    use flambeau::{Dtype, TensorData, TensorOut, safetensors_len, write_safetensors};
+    let mut rng = Rng::new(3);
+    let (w1, b1, w2, b2) = (
+        uniform(&mut rng, 48, 1.0),
+        uniform(&mut rng, 6, 0.3),
+        uniform(&mut rng, 24, 1.0),
+        uniform(&mut rng, 4, 0.3),
+    );
+    let (p_in, p_h, p_t) = (
+        QuantParams::new(2.0 / 255.0, 0, "x").unwrap(),
+        QuantParams::new(0.02, -3, "h").unwrap(),
+        LutFunction::Tanh.output_params(),
+    );
+    let p_out = QuantParams::new(0.03, 5, "y").unwrap();
+    let (l1, l2) = (quantize(&w1, &b1, p_in, p_h), quantize(&w2, &b2, p_t, p_out));
+    let table = lut_table(LutFunction::Tanh, p_h, p_t);
+    let params = [p_in, p_h, p_t, p_out].map(|p| ([p.scale], [p.zero_point]));
+    let t = |name: &str, shape: &[usize], data| TensorOut::new(name, shape, data).unwrap();
+    fn bytes(d: &[u8]) -> TensorData<'_> {
+        TensorData::Bytes(Dtype::I32, d)
+    }
+    let mut tensors = vec![
+        t("input.scale", &[1], TensorData::F32(&params[0].0)),
+        t("input.zero_point", &[1], TensorData::I32(&params[0].1)),
+    ];
+    for (i, l, p, (o, n)) in [(0, &l1, &params[1], (6, 8)), (2, &l2, &params[3], (4, 6))] {
+        tensors.push(t(&format!("{i}.weight"), &[o, n], TensorData::Bytes(Dtype::I8, &l.w)));
+        tensors.push(t(&format!("{i}.weight_scale"), &[o], TensorData::F32(&l.ws)));
+        tensors.push(t(&format!("{i}.bias"), &[o], bytes(&l.b)));
+        tensors.push(t(&format!("{i}.multiplier"), &[o], bytes(&l.m)));
+        tensors.push(t(&format!("{i}.shift"), &[o], bytes(&l.s)));
+        tensors.push(t(&format!("{i}.scale"), &[1], TensorData::F32(&p.0)));
+        tensors.push(t(&format!("{i}.zero_point"), &[1], TensorData::I32(&p.1)));
+    }
+    tensors.push(t("1.tanh_table", &[256], TensorData::Bytes(Dtype::I8, &table)));
+    tensors.push(t("1.scale", &[1], TensorData::F32(&params[2].0)));
+    tensors.push(t("1.zero_point", &[1], TensorData::I32(&params[2].1)));
+    let meta = [("quantization", flambeau::QUANTIZATION_SCHEME)];
+    let mut file = vec![0u8; safetensors_len(&meta, tensors.iter().cloned())];
+    write_safetensors(&mut file, &meta, tensors.iter().cloned()).unwrap();
+
+    let layers: Mlp = (
+        QLinear::new(&l1.w, &l1.b, &l1.m, &l1.s, p_in.zero_point, p_h.zero_point).unwrap(),
+        QLut::new(&table, LutFunction::Tanh).unwrap(),
+        QLinear::new(&l2.w, &l2.b, &l2.m, &l2.s, p_t.zero_point, p_out.zero_point).unwrap(),
+    );
+    let (mut act, mut wide) = ([0i8; 16], [0i16; 8]);
+    let mut direct = QNetwork::new(layers, p_in, p_out, &mut act, &mut wide).unwrap();
+    let (mut act2, mut wide2) = ([0i8; 16], [0i16; 8]);
+    let mut loaded = QNetwork::<Mlp>::from_safetensors(&file, &mut act2, &mut wide2).unwrap();
+    assert_eq!(loaded.input_params(), p_in);
+    assert_eq!(loaded.output_params(), p_out);
+    for _ in 0..50 {
+        let x: Vec<i8> = (0..8).map(|_| rng.below(256) as i8).collect();
+        assert_eq!(direct.predict(&x).unwrap(), loaded.predict(&x).unwrap());
+    }
+    // a model of another shape, or a file without a tensor, is refused with its name
+    let (mut act3, mut wide3) = ([0i8; 16], [0i16; 8]);
+    type Other<'a> = (QLinear<'a, 8, 5>, QLut<'a, 5>, QLinear<'a, 5, 4>);
+    let e = QNetwork::<Other>::from_safetensors(&file, &mut act3, &mut wide3)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("0.weight"), "{e}");
+    tensors.retain(|t| t.name() != "2.shift");
+    let mut file = vec![0u8; safetensors_len(&meta, tensors.iter().cloned())];
+    write_safetensors(&mut file, &meta, tensors.iter().cloned()).unwrap();
+    let e = QNetwork::<Mlp>::from_safetensors(&file, &mut act3, &mut wide3)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("2.shift"), "{e}");
+}

@@ -19,6 +19,7 @@
 //! network needs is a compile-time constant ([`QFootprint`]).
 
 mod conv1d;
+mod file;
 mod flatten;
 mod layer;
 mod linear;
@@ -32,6 +33,7 @@ mod requant;
 mod softmax;
 
 pub use conv1d::QConv1d;
+pub use file::{QChainLoad, QLoad, QUANTIZATION_SCHEME};
 pub use flatten::QFlatten;
 pub use layer::{QChain, QLayer};
 pub use linear::QLinear;

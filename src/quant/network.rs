@@ -86,6 +86,22 @@ impl<'s, L: QChain> QNetwork<'s, L> {
         })
     }
 
+    /// The int8 network stored in the safetensors buffer `weights`, read in
+    /// place (the file layout: [`QChainLoad`](super::QChainLoad)'s module docs,
+    /// `flambeau::quant`), over `act` and `wide` as [`QNetwork::new`].
+    ///
+    /// # Errors
+    /// [`Error::Safetensors`] for a malformed buffer or a missing, mistyped
+    /// or mis-shaped tensor; the layers' checks; buffer sizes.
+    pub fn from_safetensors<'a>(weights: &'a [u8], act: &'s mut [i8], wide: &'s mut [i16]) -> Result<Self, Error>
+    where
+        L: super::QChainLoad<'a>,
+    {
+        let file = crate::io::SafeTensors::parse(weights)?;
+        let (layers, input, output) = L::load(&file)?;
+        Self::new(layers, input, output, act, wide)
+    }
+
     /// The input's quantisation (to quantise f32 inputs with).
     pub fn input_params(&self) -> QuantParams {
         self.input
