@@ -77,6 +77,8 @@ pub enum Command {
     },
     /// Runs every experiment and writes a Markdown report with its pictures.
     Report(ReportArgs),
+    /// Quantises a trained model to int8 and compares its test accuracy with the f32 one.
+    Quantize(crate::quantize::QuantizeArgs),
 }
 
 /// Runs the parsed command line.
@@ -99,5 +101,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::AeVsPca { run, codes } => ae_vs_pca::run(&ctx, &run, codes.as_deref()).map(drop),
         Command::Conv1d { run, arch } => conv1d::run(&ctx, &run, arch).map(drop),
         Command::Report(args) => report::run(&ctx, &args),
+        Command::Quantize(args) => crate::quantize::run(&ctx, &args).map(drop),
     }
 }
