@@ -104,23 +104,14 @@ pub fn run(ctx: &Ctx, args: &QuantizeArgs) -> Result<Quantized> {
             format!("`{arch}`: int8 evaluation supports the USPS MLP ({USPS_MLP})"),
         ));
     }
-    let (all, test) = load_usps(&usps_dir(&ctx.data))?;
-    let (train_idx, _) = split_train_valid(all.n, VALID_FRAC, SPLIT_SEED)?;
-    let pixels = |mut x: Vec<f32>| {
-        if centred {
-            x.iter_mut().for_each(|v| *v = 2.0 * *v - 1.0);
-        }
-        x
-    };
-    let train = pixels(all.gather(&train_idx)?.features);
-    let test_x = pixels(test.features.clone());
+    let (train, test_x, labels) = pixels(ctx, centred)?;
     let ranges = calibrate::ranges(&model, &train, args.calibration, args.percentile);
     let how = match args.calibration {
-        Calibration::Minmax => format!("minmax over {} training images", train_idx.len()),
+        Calibration::Minmax => format!("minmax over {} training images", train.len() / 256),
         Calibration::Percentile => format!(
             "percentile {} over {} training images",
             args.percentile,
-            train_idx.len()
+            train.len() / 256
         ),
     };
     let int8 = int8_file(&model, &ranges, &arch, &how)?;
@@ -131,7 +122,7 @@ pub fn run(ctx: &Ctx, args: &QuantizeArgs) -> Result<Quantized> {
     let accuracy = |pred: &[usize]| {
         let right = pred
             .iter()
-            .zip(&test.labels)
+            .zip(&labels)
             .filter(|(p, l)| **p == usize::from(**l))
             .count();
         100.0 * right as f64 / pred.len().max(1) as f64
@@ -158,6 +149,23 @@ pub fn run(ctx: &Ctx, args: &QuantizeArgs) -> Result<Quantized> {
     ctx.console
         .say(&format!("wrote {} ({} bytes)", args.out.display(), q.file_bytes));
     Ok(q)
+}
+
+/// The USPS training images (the training file less validation), the test
+/// images, as f32 pixels in `[-1, 1]` when `centred` (else `[0, 1]`), and the test labels.
+///
+/// # Errors
+/// The loader's errors.
+pub fn pixels(ctx: &Ctx, centred: bool) -> Result<(Vec<f32>, Vec<f32>, Vec<u8>)> {
+    let (all, test) = load_usps(&usps_dir(&ctx.data))?;
+    let (train_idx, _) = split_train_valid(all.n, VALID_FRAC, SPLIT_SEED)?;
+    let map = |mut x: Vec<f32>| {
+        if centred {
+            x.iter_mut().for_each(|v| *v = 2.0 * *v - 1.0);
+        }
+        x
+    };
+    Ok((map(all.gather(&train_idx)?.features), map(test.features), test.labels))
 }
 
 /// The classes the f32 USPS MLP in `bytes` predicts for `images`.
