@@ -12,7 +12,7 @@
 //! before clamping.
 
 use super::requant::QuantizedMultiplier;
-use super::{QLayer, check_bytes, clamp_i8, dot_i8, le_i32, params::check_zero_point, widen};
+use super::{QLayer, check_bytes, clamp_i8, dot, le_i32, params::check_zero_point};
 use crate::error::Error;
 use core::fmt;
 
@@ -81,17 +81,28 @@ impl<const IN: usize, const OUT: usize> QLayer for QLinear<'_, IN, OUT> {
     const FLASH: usize = OUT * (IN + 12);
 
     fn forward(&self, input: &[i8], output: &mut [i8], wide: &mut [i16]) {
-        widen(input, self.input_zero_point, wide);
+        dot::widen_for_dot(input, self.input_zero_point, wide);
         let x = wide.get(..IN).unwrap_or(&[]);
-        let rows = self.weight.chunks_exact(IN.max(1));
-        let requant = self.multiplier.chunks_exact(4).zip(self.shift.chunks_exact(4));
-        for (((y, row), b), (m, s)) in output.iter_mut().zip(rows).zip(self.bias.chunks_exact(4)).zip(requant) {
-            let acc = le_i32(b).wrapping_add(dot_i8(row, x));
-            let qm = QuantizedMultiplier {
-                multiplier: le_i32(m),
-                shift: le_i32(s),
+        let pairs = self.weight.chunks(2 * IN.max(1)).zip(self.bias.chunks(8));
+        let requant = self.multiplier.chunks(8).zip(self.shift.chunks(8));
+        for ((ys, (rows, b)), (m, s)) in output.chunks_mut(2).zip(pairs).zip(requant) {
+            let (r0, r1) = rows.split_at(IN.min(rows.len()));
+            let acc = if r1.is_empty() {
+                (dot::dot1(r0, x), 0)
+            } else {
+                dot::dot2(r0, r1, x)
             };
-            *y = clamp_i8(qm.apply(acc).saturating_add(self.output_zero_point), self.lo, i8::MAX);
+            for (k, y) in ys.iter_mut().enumerate() {
+                let at = 4 * k;
+                let bias = le_i32(b.get(at..).unwrap_or(&[]));
+                let multiplier = le_i32(m.get(at..).unwrap_or(&[]));
+                let qm = QuantizedMultiplier {
+                    multiplier,
+                    shift: le_i32(s.get(at..).unwrap_or(&[])),
+                };
+                let acc = bias.wrapping_add(if k == 0 { acc.0 } else { acc.1 });
+                *y = clamp_i8(qm.apply(acc).saturating_add(self.output_zero_point), self.lo, i8::MAX);
+            }
         }
     }
 }

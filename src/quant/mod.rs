@@ -19,6 +19,7 @@
 //! network needs is a compile-time constant ([`QFootprint`]).
 
 mod conv1d;
+mod dot;
 mod file;
 mod flatten;
 mod layer;
