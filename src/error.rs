@@ -129,8 +129,12 @@ impl fmt::Display for Error {
             Error::NotAScalar { node } => write!(f, "node #{node} is not a scalar"),
             Error::Safetensors(e) => write!(f, "safetensors: {e}"),
             Error::InvalidScale { what, index, bits } => {
-                let v = f32::from_bits(bits);
-                write!(f, "{what}[{index}] = {v:e}: a scale must be finite and positive")
+                // The bit pattern, not the float: formatting floats would cost a
+                // Cortex-M firmware about 12 KB of flash.
+                write!(
+                    f,
+                    "{what}[{index}] (f32 bits {bits:#010x}) is not a finite positive scale"
+                )
             }
             Error::QuantParamOutOfRange {
                 what,
