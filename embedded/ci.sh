@@ -98,6 +98,21 @@ until cargo build --quiet --release --target "$M0" --bin usps_infer 2>"$LOGS/m0-
 done
 echo "Cortex-M0: $FLAMBEAU_FW_M0_TEST_IMAGES test images fill its flash"
 
+# The int8 USPS MLP (`flambeau quantize` on the exported f32 model): every test image
+# on the Cortex-M4F, as many as its flash holds on the Cortex-M0 (images as int8 bytes).
+int8_export() { (cd "$ROOT" && cargo run --quiet --release -p flambeau-harness --example export_int8 -- \
+  --data "$DATA" --fw-data "$FLAMBEAU_FW_DATA" --m0-images "$1"); }
+int8_export 1 | tee "$LOGS/export-int8.log"
+timed cargo build --quiet --release --target "$M4" --bin usps_int8
+cargo build --quiet --release --target "$M0" --bin usps_int8
+read -r text data _ < <("$LLVM_BIN/llvm-size" "target/$M0/release/usps_int8" | awk 'NR == 2')
+INT8_M0_IMAGES=$((1 + (M0_FLASH - text - data) / (256 + 2)))
+until int8_export "$INT8_M0_IMAGES" >/dev/null && cargo build --quiet --release --target "$M0" --bin usps_int8 2>"$LOGS/m0-int8-build.log"; do
+  grep -q "will not fit in region" "$LOGS/m0-int8-build.log" || { cat "$LOGS/m0-int8-build.log"; exit 1; }
+  INT8_M0_IMAGES=$((INT8_M0_IMAGES - 1))
+done
+echo "Cortex-M0: $INT8_M0_IMAGES int8 test images fill its flash"
+
 # Runs one firmware under QEMU with the instruction-count plugin, checks its
 # exit status and adds its row to the figures.
 run_demo() {
@@ -143,6 +158,8 @@ run_demo checkerboard "$M0" "accuracy parity"
 run_demo usps_infer "$M4" "images chip_accuracy host_accuracy prediction_mismatches"
 run_demo usps_infer "$M0" "images chip_accuracy host_accuracy prediction_mismatches"
 run_demo usps_train "$M4" "eval_accuracy parity"
+run_demo usps_int8 "$M4" "images chip_accuracy host_accuracy prediction_mismatches"
+run_demo usps_int8 "$M0" "images chip_accuracy host_accuracy prediction_mismatches"
 
 step "a fault exits instead of hanging"
 for tgt in "$M4" "$M0"; do
@@ -170,7 +187,7 @@ done
 
 step "no allocator"
 alloc_free=1
-for elf in target/$M4/release/{checkerboard,usps_infer,usps_train} target/$M0/release/{checkerboard,usps_infer}; do
+for elf in target/$M4/release/{checkerboard,usps_infer,usps_train,usps_int8} target/$M0/release/{checkerboard,usps_infer,usps_int8}; do
   if "$LLVM_BIN/llvm-nm" "$elf" | grep -qE '__rust_alloc|__rg_alloc|__rdl_alloc|__rust_no_alloc_shim'; then
     echo "allocator symbols in $elf"
     alloc_free=0
@@ -225,6 +242,7 @@ step "figures"
     "Cortex-M0 $M0_FLASH B flash / $M0_RAM B RAM; stack reserves (the link fails if the statics leave less):" \
     "$(stack_reserve firmware/memory-mps2.x) B and $(stack_reserve firmware/memory-microbit.x) B. Host USPS MLP test accuracy: $HOST_ACC." \
     "Cortex-M0 classifies $FLAMBEAU_FW_M0_TEST_IMAGES test images (as many as its flash holds)." \
+    "Int8 (usps_int8): Cortex-M0 classifies $INT8_M0_IMAGES test images; 41 600 multiply-accumulates per image." \
     "Largest nets the Cortex-M0 trains: 2-$PROBE_CB-1 (checkerboard recipe) and 256-$PROBE_USPS-10 (USPS, SGD, batch 1)." \
     "Instructions: QEMU TCG plugin, per bench_*_start..stop region, averaged over its calls; qemu $QEMU_MAJOR.x."
 } >"$FIGURES"
