@@ -103,7 +103,8 @@ echo "Cortex-M0: $FLAMBEAU_FW_M0_TEST_IMAGES test images fill its flash"
 int8_export() { (cd "$ROOT" && cargo run --quiet --release -p flambeau-harness --example export_int8 -- \
   --data "$DATA" --fw-data "$FLAMBEAU_FW_DATA" --m0-images "$1"); }
 int8_export 1 | tee "$LOGS/export-int8.log"
-timed cargo build --quiet --release --target "$M4" --bin usps_int8
+timed cargo build --quiet --release --target "$M4" --bin usps_int8 --bin int8_linear
+cargo build --quiet --release --target "$M0" --bin int8_linear
 cargo build --quiet --release --target "$M0" --bin usps_int8
 read -r text data _ < <("$LLVM_BIN/llvm-size" "target/$M0/release/usps_int8" | awk 'NR == 2')
 INT8_M0_IMAGES=$((1 + (M0_FLASH - text - data) / (256 + 2)))
@@ -160,6 +161,8 @@ run_demo usps_infer "$M0" "images chip_accuracy host_accuracy prediction_mismatc
 run_demo usps_train "$M4" "eval_accuracy parity"
 run_demo usps_int8 "$M4" "images chip_accuracy host_accuracy prediction_mismatches"
 run_demo usps_int8 "$M0" "images chip_accuracy host_accuracy prediction_mismatches"
+run_demo int8_linear "$M4" "macs checksum odd_size_mismatches"
+run_demo int8_linear "$M0" "macs checksum odd_size_mismatches"
 
 step "a fault exits instead of hanging"
 for tgt in "$M4" "$M0"; do

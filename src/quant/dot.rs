@@ -1,19 +1,20 @@
 //! The int8 dot products of `QLinear`, the one place of the crate that uses
 //! `unsafe`: on Cortex-M4/M7 (`cfg(flambeau_dsp)`, set by `build.rs` for
-//! `thumbv7em` targets) a short inline-assembly loop that multiplies four
-//! weights of two rows at once with the DSP extension's `SXTB16` (two int8
+//! `thumbv7em` targets) a short inline-assembly loop that multiplies eight
+//! inputs by two rows a step with the DSP extension's `SXTB16` (two int8
 //! to two int16) and `SMLAD` (two 16×16 products added to an accumulator).
 //!
 //! Why: the plain loop costs 6 instructions per multiply-accumulate on the
 //! Cortex-M4F (`LDRSB`, `LDRSH`, `SMLABB`, index, compare, branch; LLVM
 //! makes no `SMLAD` from int8 weights, and the DSP intrinsics of
-//! `core::arch::arm` are unstable); the loop below costs 14 instructions
-//! for 8 (1.75), measured under QEMU (README, "Int8 networks").
+//! `core::arch::arm` are unstable); the loop below costs 26 instructions
+//! for 16 (1.625), and a whole `Linear(256,128)` 1.94 per MAC, measured
+//! under QEMU (the `int8_linear` firmware; README, "Int8 networks").
 //!
 //! For `SMLAD` to pair weight `k` with input `k`, the widened input is
 //! stored in groups of four as `x0, x2, x1, x3` (`SXTB16` takes bytes 0 and
-//! 2 of a word, then with `ROR #8` bytes 1 and 3); a tail of fewer than four
-//! stays in order. Integer sums are exact, so every target gives the same
+//! 2 of a word, then with `ROR #8` bytes 1 and 3); a tail of fewer than
+//! eight stays in order. Integer sums are exact, so every target gives the same
 //! result whatever the order.
 
 /// Writes `x[i] − zero_point` into `wide` in the order [`dot2`] and [`dot1`] expect.
@@ -21,12 +22,12 @@
 pub(crate) fn widen_for_dot(x: &[i8], zero_point: i32, wide: &mut [i16]) {
     super::widen(x, zero_point, wide);
     #[cfg(flambeau_dsp)]
-    for g in wide
-        .get_mut(..x.len().min(wide.len()))
-        .unwrap_or(&mut [])
-        .chunks_exact_mut(4)
     {
-        g.swap(1, 2);
+        // only the part the assembly loop reads (whole groups of 8); the tail stays in order
+        let n = x.len().min(wide.len()) / 8 * 8;
+        for g in wide.get_mut(..n).unwrap_or(&mut []).chunks_exact_mut(4) {
+            g.swap(1, 2);
+        }
     }
 }
 
@@ -36,9 +37,9 @@ pub(crate) fn dot2(w0: &[u8], w1: &[u8], x: &[i16]) -> (i32, i32) {
     let n = w0.len().min(w1.len()).min(x.len());
     #[cfg(flambeau_dsp)]
     {
-        let groups = n / 4;
+        let groups = n / 8;
         let (a0, a1) = dsp::dot2(w0, w1, x, groups);
-        let tail = groups * 4..n;
+        let tail = groups * 8..n;
         let (t0, t1) = (w0.get(tail.clone()).unwrap_or(&[]), w1.get(tail.clone()).unwrap_or(&[]));
         let xt = x.get(tail).unwrap_or(&[]);
         (a0.wrapping_add(plain(t0, xt)), a1.wrapping_add(plain(t1, xt)))
@@ -84,20 +85,32 @@ fn plain(w: &[u8], x: &[i16]) -> i32 {
 mod dsp {
     use core::arch::asm;
 
-    /// The first `4 · groups` terms of both rows, with `SXTB16` and `SMLAD`.
+    /// The first `8 · groups` terms of both rows, with `SXTB16` and `SMLAD`.
     #[inline]
     pub(super) fn dot2(w0: &[u8], w1: &[u8], x: &[i16], groups: usize) -> (i32, i32) {
         let (mut a0, mut a1) = (0i32, 0i32);
-        if groups == 0 || w0.len() < 4 * groups || w1.len() < 4 * groups || x.len() < 4 * groups {
+        if groups == 0 || w0.len() < 8 * groups || w1.len() < 8 * groups || x.len() < 8 * groups {
             return (0, 0);
         }
-        // SAFETY: the loop reads `4 · groups` bytes from `w0` and from `w1` and
-        // `4 · groups` `i16` from `x`, all within the slices (checked above);
+        // SAFETY: the loop reads `8 · groups` bytes from `w0` and from `w1` and
+        // `8 · groups` `i16` from `x`, all within the slices (checked above);
         // it writes only registers. Unaligned word loads are allowed on
         // ARMv7E-M (the weights sit at any offset of the file).
         unsafe {
             asm!(
                 "2:",
+                "ldr {xa}, [{px}], #4",
+                "ldr {xb}, [{px}], #4",
+                "ldr {w}, [{p0}], #4",
+                "sxtb16 {t}, {w}",
+                "smlad {a0}, {t}, {xa}, {a0}",
+                "sxtb16 {t}, {w}, ror #8",
+                "smlad {a0}, {t}, {xb}, {a0}",
+                "ldr {w}, [{p1}], #4",
+                "sxtb16 {t}, {w}",
+                "smlad {a1}, {t}, {xa}, {a1}",
+                "sxtb16 {t}, {w}, ror #8",
+                "smlad {a1}, {t}, {xb}, {a1}",
                 "ldr {xa}, [{px}], #4",
                 "ldr {xb}, [{px}], #4",
                 "ldr {w}, [{p0}], #4",
