@@ -147,14 +147,14 @@ impl<'a, const C: usize, const LI: usize, const K: usize, const S: usize, const 
 ///
 /// | tensor | dtype, shape | what |
 /// | --- | --- | --- |
-/// | `input.scale`, `input.zero_point` | F32 [1], I32 [1] | quantisation of the network input |
-/// | `i.weight` | I8 [out, in] (`Linear`), [out, in, k] (`Conv1d`) | symmetric int8 weights |
-/// | `i.weight_scale` | F32 [out] | one scale per output channel (zero point 0) |
-/// | `i.bias` | I32 [out] | bias at scale `input scale · weight_scale[o]` |
-/// | `i.multiplier`, `i.shift` | I32 [out], I32 [out] | requantisation `M · 2^(shift − 31)` of `input scale · weight_scale[o] / output scale` |
-/// | `i.scale`, `i.zero_point` | F32 [1], I32 [1] | quantisation of layer `i`'s output (every layer that changes it) |
-/// | `i.tanh_table`, `i.sigmoid_table` | I8 [256] | `Tanh` / `Sigmoid` codes of the 256 input codes |
-/// | `i.softmax_table` | I32 [256] | `Softmax` exponentials ([`QSoftmax::table`](super::QSoftmax::table)) |
+/// | `input.scale`, `input.zero_point` | `F32 [1]`, `I32 [1]` | quantisation of the network input |
+/// | `i.weight` | `I8 [out, in]` (`Linear`), `[out, in, k]` (`Conv1d`) | symmetric int8 weights |
+/// | `i.weight_scale` | `F32 [out]` | one scale per output channel (zero point 0) |
+/// | `i.bias` | `I32 [out]` | bias at scale `input scale · weight_scale[o]` |
+/// | `i.multiplier`, `i.shift` | `I32 [out]`, `I32 [out]` | requantisation `M · 2^(shift − 31)` of `input scale · weight_scale[o] / output scale` |
+/// | `i.scale`, `i.zero_point` | `F32 [1]`, `I32 [1]` | quantisation of layer `i`'s output (every layer that changes it) |
+/// | `i.tanh_table`, `i.sigmoid_table` | `I8 [256]` | `Tanh` / `Sigmoid` codes of the 256 input codes |
+/// | `i.softmax_table` | `I32 [256]` | `Softmax` exponentials ([`QSoftmax::table`](super::QSoftmax::table)) |
 ///
 /// `ReLU`, `MaxPool1d` and `Flatten` have no tensors and keep their input's
 /// quantisation. The `__metadata__` key `quantization` names the scheme
