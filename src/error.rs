@@ -71,6 +71,28 @@ pub enum Error {
     },
     /// A weight buffer (safetensors) is malformed; see [`SafetensorsError`].
     Safetensors(SafetensorsError),
+    /// A quantisation scale is not finite and positive (`bits` is its f32 bit pattern).
+    InvalidScale {
+        /// Which scale (`"weight_scale"`, `"activation_scale"`, …).
+        what: &'static str,
+        /// Index within its tensor.
+        index: usize,
+        /// The scale's `f32::to_bits`.
+        bits: u32,
+    },
+    /// An integer quantisation parameter (zero point, shift, multiplier) is out of range.
+    QuantParamOutOfRange {
+        /// Which parameter.
+        what: &'static str,
+        /// Index within its tensor.
+        index: usize,
+        /// The value found.
+        value: i64,
+        /// Smallest accepted value.
+        min: i64,
+        /// Largest accepted value.
+        max: i64,
+    },
 }
 
 impl From<SafetensorsError> for Error {
@@ -106,6 +128,23 @@ impl fmt::Display for Error {
             Error::NoGradients => f.write_str("the graph was built without gradient buffers"),
             Error::NotAScalar { node } => write!(f, "node #{node} is not a scalar"),
             Error::Safetensors(e) => write!(f, "safetensors: {e}"),
+            Error::InvalidScale { what, index, bits } => {
+                // The bit pattern, not the float: formatting floats would cost a
+                // Cortex-M firmware about 12 KB of flash.
+                write!(
+                    f,
+                    "{what}[{index}] (f32 bits {bits:#010x}) is not a finite positive scale"
+                )
+            }
+            Error::QuantParamOutOfRange {
+                what,
+                index,
+                value,
+                min,
+                max,
+            } => {
+                write!(f, "{what}[{index}] = {value} is outside {min}..={max}")
+            }
         }
     }
 }

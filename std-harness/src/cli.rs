@@ -125,6 +125,8 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Quantises a trained model to int8 and compares its test accuracy with the f32 one.
+    Quantize(crate::quantize::QuantizeArgs),
 }
 
 /// Runs the parsed command line.
@@ -167,5 +169,6 @@ pub fn run(cli: Cli) -> Result<()> {
             let out = out.unwrap_or_else(|| ctx.out_root.join("evaluate"));
             model::commands::evaluate(&model, &ctx.data, &out, &ctx.console)
         }
+        Command::Quantize(args) => crate::quantize::run(&ctx, &args).map(drop),
     }
 }

@@ -18,5 +18,6 @@ pub mod output;
 pub mod parallel;
 pub mod pca;
 pub mod plot;
+pub mod quantize;
 pub mod report;
 pub mod train;
