@@ -73,15 +73,17 @@ pub use footprint::{Footprint, InferenceFootprint};
 pub use graph::{Graph, Layout};
 pub use init::{Init, ParamKind};
 pub use io::{HEADER_MAX, JsonStr, MAX_RANK, SafeTensors, TensorView};
+pub use layers::{AvgPool1d, AvgPool2d, Conv2d, MaxPool2d};
 pub use layers::{
     Conv1d, Describe, Flatten, Linear, LogSoftmax, MaxPool1d, Model, Module, ReLU, Sequential, Sigmoid, Softmax, Tanh,
 };
 pub use linreg::LinearRegression;
 pub use loss::{BceLoss, BceWithLogitsLoss, CrossEntropyLoss, CrossEntropyProbLoss, KlDivLoss, Loss, MseLoss};
+pub use loss::{HuberLoss, MultiMarginLoss, SmoothL1Loss};
 pub use network::{Network, argmax};
 pub use ops::{Op, ParamInfo};
-pub use optim::{Adam, AdamConfig, Momentum, Optimizer, Sgd};
+pub use optim::{Adam, AdamConfig, Momentum, Optimizer, Sgd, WeightDecay};
 pub use rng::Rng;
-pub use shape::{NodeId, Param, Rank0, Rank1, Rank2, Rank3, Scalar, Shape, Var};
+pub use shape::{NodeId, Param, Rank0, Rank1, Rank2, Rank3, Rank4, Scalar, Shape, Var};
 pub use tape::{Listing, Node};
 pub use trainer::Trainer;
