@@ -9,21 +9,24 @@
 //! `∂w[o][c][i][j] += Σ_{u,v} ∂y[o][u][v] x[c][u·s + i − p][v·s + j − p]`,
 //! `∂b[o] += Σ_{u,v} ∂y[o][u][v]`.
 //!
-//! Summation: each output is a dot product of the weight row `w[o]` (length
-//! `c_in·k²`) with the output position's patch, summed in
-//! [`dot`](super::kernel::dot)'s lane order on every target. On hosts the
-//! patches of a block of positions are gathered (im2col) into a stack buffer
-//! and multiplied by the existing matrix kernel ([`gemm::nt`]); on
-//! microcontrollers a plain loop gathers each patch term as it sums it, with
-//! no buffer. Both give the same bits (a unit test compares them). The
-//! gradients are plain loops, the same code on every target, so training
-//! agrees bit for bit too.
+//! Summation: on hosts, the patches of a block of output positions are
+//! gathered (im2col) into a stack buffer and the existing matrix kernels do
+//! the products: [`gemm::nt`] for the outputs (each a dot product of the
+//! weight row `w[o]`, length `c_in·k²`, with the position's patch, in
+//! [`dot`](super::kernel::dot)'s lane order), [`gemm::tn_acc`] for the
+//! weight gradient (each block's sum from zero, added to the gradient, on
+//! the kernel's column tiles; the columns past the last tile add term by
+//! term) and [`gemm::nn_acc`] for the patches' gradient (from zero, then
+//! scattered back onto the image). Microcontrollers run plain loops
+//! ([`plain`]) that read each patch term as they use it, with no buffer, in
+//! the same blocks and the same order: host and chip give the same bits for
+//! the outputs and for every gradient (unit tests compare the two forms).
 //!
 //! Numerics: as [`linear`](super::linear): the tape saturates the sums.
 
 use super::Src;
 use super::gemm;
-use super::kernel::{LANES, dot, reduce_lanes, sum};
+use super::kernel::{LANES, sum};
 use crate::float::Float;
 
 /// Sizes of a 2-D convolution (square kernel).
@@ -56,12 +59,33 @@ pub(crate) fn sizes(d: &Conv2dDims) -> [usize; 9] {
 
 /// Scalars of the host's im2col buffer (patches of a block of positions).
 const PATCH_BUF: usize = 8192;
-/// Scalars of the host's buffer of a block's outputs, `[position][c_out]`.
+/// Scalars of the host's buffer of a block's outputs (or their gradients), `[position][c_out]`.
 const OUT_BUF: usize = 2048;
+/// Most positions in a block: the weight-gradient kernel sums up to this
+/// many rows from zero before adding them (its row block).
+const BLOCK_MAX: usize = 256;
+/// The column tile of the gradient kernels (`rank1_acc`'s): columns of the
+/// weight gradient up to the last whole tile take a block's sum at once.
+const TILE_COLS: usize = 2 * LANES;
+
+/// Output positions per block: what the host's buffers hold (at least 1;
+/// the host runs the plain loops when they cannot hold one).
+pub(crate) fn block_len(d: &[usize; 9]) -> usize {
+    let [c_in, c_out, k, ..] = *d;
+    (PATCH_BUF / (c_in * k * k).max(1))
+        .min(OUT_BUF / c_out.max(1))
+        .clamp(1, BLOCK_MAX)
+}
+
+/// Whether the host's buffers take one position's patch and outputs.
+fn fits(d: &[usize; 9]) -> bool {
+    let [c_in, c_out, k, ..] = *d;
+    c_in * k * k <= PATCH_BUF && c_out <= OUT_BUF
+}
 
 /// Input value `x[c][row][col]` for a row and column that may fall in the padding.
 #[inline]
-fn at<T: Float>(xs: &[T], d: &[usize; 9], c: usize, row: isize, col: isize) -> T {
+pub(crate) fn at<T: Float>(xs: &[T], d: &[usize; 9], c: usize, row: isize, col: isize) -> T {
     let [_, _, _, _, _, h_in, w_in, _, _] = *d;
     if row < 0 || col < 0 || row as usize >= h_in || col as usize >= w_in {
         return T::ZERO;
@@ -69,6 +93,17 @@ fn at<T: Float>(xs: &[T], d: &[usize; 9], c: usize, row: isize, col: isize) -> T
     xs.get((c * h_in + row as usize) * w_in + col as usize)
         .copied()
         .unwrap_or(T::ZERO)
+}
+
+/// Where term `t` (weight order `c, i, j`) of position `pos`'s patch lies:
+/// channel, row and column (possibly in the padding).
+#[inline]
+pub(crate) fn tap(d: &[usize; 9], pos: usize, t: usize) -> (usize, isize, isize) {
+    let [_, _, k, s, p, _, _, _, w_out] = *d;
+    let (u, v) = (pos / w_out.max(1), pos % w_out.max(1));
+    let (c, ij) = (t / (k * k).max(1), t % (k * k).max(1));
+    let (i, j) = (ij / k.max(1), ij % k.max(1));
+    (c, (u * s + i) as isize - p as isize, (v * s + j) as isize - p as isize)
 }
 
 /// Writes the patch of output position `pos` (`c_in·k²` terms, weight order).
@@ -92,16 +127,16 @@ fn gather<T: Float>(xs: &[T], d: &[usize; 9], pos: usize, patch: &mut [T]) {
 /// Forward over every sample of the batch.
 pub(crate) fn forward<T: Float>(d: &Conv2dDims, x: &[T], w: Src<'_, T>, b: Src<'_, T>, y: &mut [T]) {
     let dz = sizes(d);
-    let [c_in, c_out, k, _, _, h_in, w_in, h_out, w_out] = dz;
-    let r = c_in * k * k;
-    let block = (PATCH_BUF / r.max(1)).min(OUT_BUF / c_out.max(1));
+    let [c_in, c_out, _, _, _, h_in, w_in, h_out, w_out] = dz;
     for (xs, ys) in x
         .chunks_exact(c_in * h_in * w_in)
         .zip(y.chunks_exact_mut(c_out * h_out * w_out))
     {
         match (w, b) {
-            (Src::Vals(wv), Src::Vals(bv)) if gemm::TILED && block > 0 => sample_blocked(&dz, xs, wv, bv, ys, block),
-            _ => sample_plain(&dz, xs, w, b, ys),
+            (Src::Vals(wv), Src::Vals(bv)) if gemm::TILED && fits(&dz) => {
+                sample_blocked(&dz, xs, wv, bv, ys, block_len(&dz));
+            }
+            _ => plain::forward(&dz, xs, w, b, ys),
         }
     }
 }
@@ -112,8 +147,7 @@ fn sample_blocked<T: Float>(d: &[usize; 9], xs: &[T], w: &[T], b: &[T], ys: &mut
     let (r, positions) = (c_in * k * k, h_out * w_out);
     let mut patches = [T::ZERO; PATCH_BUF];
     let mut outs = [T::ZERO; OUT_BUF];
-    let mut start = 0;
-    while start < positions {
+    for start in (0..positions).step_by(block.max(1)) {
         let n = block.min(positions - start);
         for (q, patch) in patches.chunks_exact_mut(r).take(n).enumerate() {
             gather(xs, d, start + q, patch);
@@ -123,94 +157,38 @@ fn sample_blocked<T: Float>(d: &[usize; 9], xs: &[T], w: &[T], b: &[T], ys: &mut
         };
         gemm::nt(pv, w, b, ov, r, c_out);
         for (q, row) in ov.chunks_exact(c_out).enumerate() {
-            for (o, &val) in row.iter().enumerate() {
-                if let Some(yv) = ys.get_mut(o * positions + start + q) {
+            for (yo, &val) in ys.chunks_exact_mut(positions).zip(row) {
+                if let Some(yv) = yo.get_mut(start + q) {
                     *yv = val;
                 }
             }
         }
-        start += n;
     }
-}
-
-/// One sample as plain loops: each patch term is read as it is summed, in
-/// [`dot`]'s lane order (microcontrollers, and weights read from bytes).
-pub(crate) fn sample_plain<T: Float>(d: &[usize; 9], xs: &[T], w: Src<'_, T>, b: Src<'_, T>, ys: &mut [T]) {
-    let [c_in, _, k, s, p, _, _, h_out, w_out] = *d;
-    let r = c_in * k * k;
-    let whole = r - r % LANES;
-    for (o, yo) in ys.chunks_exact_mut(h_out * w_out).enumerate() {
-        let wo = w.row(o, r);
-        for (pos, yv) in yo.iter_mut().enumerate() {
-            let (u, v) = (pos / w_out, pos % w_out);
-            let mut acc = [T::ZERO; LANES];
-            let mut tail = T::ZERO;
-            let mut t = 0;
-            for c in 0..c_in {
-                for i in 0..k {
-                    let row = (u * s + i) as isize - p as isize;
-                    for j in 0..k {
-                        let term = at(xs, d, c, row, (v * s + j) as isize - p as isize) * wo.get(t);
-                        match acc.get_mut(t % LANES).filter(|_| t < whole) {
-                            Some(lane) => *lane += term,
-                            None => tail += term,
-                        }
-                        t += 1;
-                    }
-                }
-            }
-            *yv = b.get(o) + reduce_lanes(acc, tail);
-        }
-    }
-}
-
-/// The output columns `v` whose tap `j` lands inside a row of `w_in`, and the
-/// first input column: `v·s + j − p ∈ [0, w_in)`.
-fn columns(d: &[usize; 9], j: usize) -> (core::ops::Range<usize>, usize) {
-    let [_, _, _, s, p, _, w_in, _, w_out] = *d;
-    let first = p.saturating_sub(j).div_ceil(s.max(1));
-    let past = (w_in + p).saturating_sub(j).div_ceil(s.max(1)).min(w_out);
-    (first..past.max(first), (first * s + j).saturating_sub(p))
 }
 
 /// Gradient for input `which`: 0 is `x`, 1 is `w`, 2 is `b`.
 pub(crate) fn backward<T: Float>(d: &Conv2dDims, which: usize, x: &[T], w: &[T], gy: &[T], gx: &mut [T]) {
     let dz = sizes(d);
-    let [c_in, c_out, k, s, p, h_in, w_in, h_out, w_out] = dz;
-    let (plane, r) = (h_out * w_out, c_in * k * k);
+    let [c_in, c_out, _, _, _, h_in, w_in, h_out, w_out] = dz;
+    let plane = h_out * w_out;
     let samples = gy.chunks_exact(c_out * plane);
+    let host = gemm::TILED && fits(&dz);
     match which {
         0 => {
             for (gys, gxs) in samples.zip(gx.chunks_exact_mut(c_in * h_in * w_in)) {
-                for (gyo, wo) in gys.chunks_exact(plane).zip(w.chunks_exact(r)) {
-                    for (gxc, wc) in gxs.chunks_exact_mut(h_in * w_in).zip(wo.chunks_exact(k * k)) {
-                        for (i, wi) in wc.chunks_exact(k).enumerate() {
-                            for (u, gyu) in gyo.chunks_exact(w_out).enumerate() {
-                                let Some(row) = (u * s + i).checked_sub(p).filter(|&rw| rw < h_in) else {
-                                    continue;
-                                };
-                                let gxr = gxc.get_mut(row * w_in..(row + 1) * w_in).unwrap_or(&mut []);
-                                for (j, &wj) in wi.iter().enumerate() {
-                                    let (vs, col) = columns(&dz, j);
-                                    let taps = gxr.iter_mut().skip(col).step_by(s.max(1));
-                                    taps.zip(gyu.get(vs).unwrap_or(&[])).for_each(|(g, &gv)| *g += wj * gv);
-                                }
-                            }
-                        }
-                    }
+                if host {
+                    input_grad_blocked(&dz, w, gys, gxs);
+                } else {
+                    plain::input_grad(&dz, w, gys, gxs);
                 }
             }
         }
         1 => {
             for (gys, xs) in samples.zip(x.chunks_exact(c_in * h_in * w_in)) {
-                for (gyo, gwo) in gys.chunks_exact(plane).zip(gx.chunks_exact_mut(r)) {
-                    for (xc, gwc) in xs.chunks_exact(h_in * w_in).zip(gwo.chunks_exact_mut(k * k)) {
-                        for (i, gwi) in gwc.chunks_exact_mut(k).enumerate() {
-                            for (j, gwj) in gwi.iter_mut().enumerate() {
-                                *gwj += tap_sum(&dz, xc, gyo, i, j);
-                            }
-                        }
-                    }
+                if host {
+                    weight_grad_blocked(&dz, xs, gys, gx);
+                } else {
+                    plain::weight_grad(&dz, xs, gys, gx);
                 }
             }
         }
@@ -224,27 +202,60 @@ pub(crate) fn backward<T: Float>(d: &Conv2dDims, which: usize, x: &[T], w: &[T],
     }
 }
 
-/// `Σ_{u,v} ∂y[u][v] x[u·s + i − p][v·s + j − p]` over the taps inside the image.
-fn tap_sum<T: Float>(d: &[usize; 9], xc: &[T], gyo: &[T], i: usize, j: usize) -> T {
-    let [_, _, _, s, p, h_in, w_in, _, w_out] = *d;
-    let (vs, col) = columns(d, j);
-    let mut total = T::ZERO;
-    for (u, gyu) in gyo.chunks_exact(w_out).enumerate() {
-        let Some(row) = (u * s + i).checked_sub(p).filter(|&rw| rw < h_in) else {
-            continue;
-        };
-        let xr = xc.get(row * w_in..(row + 1) * w_in).unwrap_or(&[]);
-        let g = gyu.get(vs.clone()).unwrap_or(&[]);
-        total += match xr.get(col..col + g.len()).filter(|_| s == 1) {
-            Some(window) => dot(g, window),
-            None => g
-                .iter()
-                .zip(xr.iter().skip(col).step_by(s.max(1)))
-                .fold(T::ZERO, |a, (&gv, &xv)| a + gv * xv),
-        };
+/// A block's output gradients, transposed to `[position][c_out]`.
+fn gather_grads<T: Float>(gys: &[T], plane: usize, start: usize, n: usize, out: &mut [T], c_out: usize) {
+    for (q, row) in out.chunks_exact_mut(c_out).take(n).enumerate() {
+        for (g, gyo) in row.iter_mut().zip(gys.chunks_exact(plane)) {
+            *g = gyo.get(start + q).copied().unwrap_or(T::ZERO);
+        }
     }
-    total
 }
 
+/// `∂w += Σ_blocks (patchesᵀ · ∂y)` for one sample, block by block (hosts).
+fn weight_grad_blocked<T: Float>(d: &[usize; 9], xs: &[T], gys: &[T], gw: &mut [T]) {
+    let [c_in, c_out, k, _, _, _, _, h_out, w_out] = *d;
+    let (r, plane, block) = (c_in * k * k, h_out * w_out, block_len(d));
+    let mut patches = [T::ZERO; PATCH_BUF];
+    let mut grads = [T::ZERO; OUT_BUF];
+    for start in (0..plane).step_by(block) {
+        let n = block.min(plane - start);
+        for (q, patch) in patches.chunks_exact_mut(r).take(n).enumerate() {
+            gather(xs, d, start + q, patch);
+        }
+        gather_grads(gys, plane, start, n, &mut grads, c_out);
+        if let (Some(pv), Some(gv)) = (patches.get(..n * r), grads.get(..n * c_out)) {
+            gemm::tn_acc(gv, pv, gw, r, c_out);
+        }
+    }
+}
+
+/// `∂x += col2im(∂y · w)` for one sample, block by block (hosts).
+fn input_grad_blocked<T: Float>(d: &[usize; 9], w: &[T], gys: &[T], gxs: &mut [T]) {
+    let [c_in, c_out, k, _, _, h_in, w_in, h_out, w_out] = *d;
+    let (r, plane, block) = (c_in * k * k, h_out * w_out, block_len(d));
+    let mut patch_grads = [T::ZERO; PATCH_BUF];
+    let mut grads = [T::ZERO; OUT_BUF];
+    for start in (0..plane).step_by(block) {
+        let n = block.min(plane - start);
+        gather_grads(gys, plane, start, n, &mut grads, c_out);
+        let (Some(pg), Some(gv)) = (patch_grads.get_mut(..n * r), grads.get(..n * c_out)) else {
+            return;
+        };
+        pg.fill(T::ZERO);
+        gemm::nn_acc(gv, w, pg, r, c_out);
+        for (q, row) in pg.chunks_exact(r).enumerate() {
+            for (t, &g) in row.iter().enumerate() {
+                let (c, rw, col) = tap(d, start + q, t);
+                let inside = rw >= 0 && col >= 0 && (rw as usize) < h_in && (col as usize) < w_in;
+                let index = inside.then(|| (c * h_in + rw as usize) * w_in + col as usize);
+                if let Some(v) = index.and_then(|i| gxs.get_mut(i)) {
+                    *v += g;
+                }
+            }
+        }
+    }
+}
+
+mod plain;
 #[cfg(test)]
 mod tests;

@@ -75,6 +75,8 @@ pub enum Command {
         #[arg(long, value_enum)]
         arch: Option<Arch>,
     },
+    /// USPS digits with a LeNet-like 2-D convolutional network.
+    Conv2d(RunArgs),
     /// Runs every experiment and writes a Markdown report with its pictures.
     Report(ReportArgs),
 }
@@ -98,6 +100,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Autoencoder { run, codes } => autoencoder::run(&ctx, &run, codes.as_deref()).map(drop),
         Command::AeVsPca { run, codes } => ae_vs_pca::run(&ctx, &run, codes.as_deref()).map(drop),
         Command::Conv1d { run, arch } => conv1d::run(&ctx, &run, arch).map(drop),
+        Command::Conv2d(args) => crate::experiments::conv2d::run(&ctx, &args).map(drop),
         Command::Report(args) => report::run(&ctx, &args),
     }
 }

@@ -9,7 +9,7 @@ use super::{Ctx, Settings};
 use crate::error::Result;
 use crate::metrics::{Metric, argmax_rows, confusion};
 use crate::plot;
-use crate::train::{self, Buffers, evaluate};
+use crate::train::{self, Buffers, Shift, evaluate};
 
 /// Trains `model` with `loss` on USPS and adds its result and files to `outcome`.
 ///
@@ -23,9 +23,28 @@ pub fn run<M: Model, L: Loss<M::Output>, const B: usize>(
     outcome: &mut Outcome,
 ) -> Result<()> {
     let settings: &Settings = head.settings;
-    let name = run_name(&head);
     let shift = usps::shift(settings.shift, false, settings.centre);
-    let cfg = config(name.clone(), settings, head.args.seed, Metric::Accuracy, Some(shift));
+    run_augmented::<M, L, B>(ctx, (model, loss), data, head, shift, outcome)
+}
+
+/// [`run`] with the given augmentation of the training images (shifts, rotations).
+///
+/// # Errors
+/// Training, core and plotting errors.
+pub fn run_augmented<M: Model, L: Loss<M::Output>, const B: usize>(
+    ctx: &Ctx,
+    (model, loss): (M, L),
+    data: &Usps,
+    head: Head<'_>,
+    shift: Shift,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    let settings: &Settings = head.settings;
+    let name = run_name(&head);
+    let mut cfg = config(name.clone(), settings, head.args.seed, Metric::Accuracy, Some(shift));
+    if shift.degrees > 0.0 {
+        cfg.shift = Some(shift);
+    }
     let mut buffers = Buffers::new();
     let mut net = buffers.trainer::<M, L, B>(model, loss, head.args.seed)?;
     let bar = ctx.console.bar(0, &name);
