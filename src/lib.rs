@@ -73,7 +73,7 @@ pub use footprint::{Footprint, InferenceFootprint};
 pub use graph::{Graph, Layout};
 pub use init::{Init, ParamKind};
 pub use io::{HEADER_MAX, JsonStr, MAX_RANK, SafeTensors, TensorView};
-pub use layers::{AvgPool1d, AvgPool2d, Conv2d, MaxPool2d};
+pub use layers::{AvgPool1d, AvgPool2d, Conv2d, MaxPool2d, TiedAutoEncoder};
 pub use layers::{
     Conv1d, Describe, Flatten, Linear, LogSoftmax, MaxPool1d, Model, Module, ReLU, Sequential, Sigmoid, Softmax, Tanh,
 };

@@ -11,7 +11,7 @@ use common::{buffers, check, check_piecewise, fill, layout, param_ranges, unifor
 use flambeau::{
     AvgPool1d, AvgPool2d, Conv2d, CrossEntropyLoss, Error, Flatten, Graph, HuberLoss, Init, Linear, Loss, MaxPool2d,
     Module, MultiMarginLoss, ParamKind, Rank1, Rank2, Rank3, Rank4, ReLU, Rng, Scalar, Sequential, Shape, SmoothL1Loss,
-    Tanh, Var, WeightDecay,
+    Tanh, TiedAutoEncoder, Var, WeightDecay,
 };
 use proptest::prelude::*;
 
@@ -139,6 +139,26 @@ fn layer<In: Shape, M: Module<In>, const B: usize>(m: M, piecewise: bool, seed: 
     }
 }
 
+fn linear_t<const B: usize, const IN: usize, const OUT: usize>(seed: u64) {
+    let (mut tape, mut arena) = buffers(8, 8192);
+    let mut g = Graph::new(&mut tape, &mut arena, layout(IN * OUT + OUT, 4 * B * (IN + OUT) + 4)).unwrap();
+    let x = g.input_with_grad::<B, Rank1<IN>>().unwrap();
+    let w = g
+        .param::<Rank2<IN, OUT>>(ParamKind::Weight, Init::XavierNormal, OUT, IN)
+        .unwrap();
+    let b = g
+        .param::<Rank1<OUT>>(ParamKind::Bias, Init::TorchDefault, OUT, IN)
+        .unwrap();
+    let y = g.linear_t(x, w, b).unwrap();
+    let loss = probe(&mut g, y, seed);
+    g.init_params(&mut Rng::new(seed));
+    g.set_rows(rows_of::<B>(seed)).unwrap();
+    fill(&mut g, x, &uniform(seed, B * IN, -2.0, 2.0));
+    check(&mut g, loss, x, usize::MAX, "x");
+    check(&mut g, loss, w, usize::MAX, "weight");
+    check(&mut g, loss, b, usize::MAX, "bias");
+}
+
 /// A loss of outputs against targets; `one_hot` draws one-hot targets.
 fn loss<L: Loss<Rank1<N>>, const B: usize, const N: usize>(l: L, y: (f64, f64), one_hot: bool, seed: u64) {
     let (mut tape, mut arena) = buffers(8, 2 * (6 * B * N + 8));
@@ -254,6 +274,15 @@ proptest! {
         loss::<SmoothL1Loss, 3, 4>(SmoothL1Loss { beta: 0.5 }, (-3.0, 3.0), false, seed);
         loss::<SmoothL1Loss, 3, 4>(SmoothL1Loss { beta: 0.0 }, (-3.0, 3.0), false, seed);
         loss::<MultiMarginLoss, 3, 5>(MultiMarginLoss, (-2.0, 2.0), true, seed);
+    }
+
+    #[test]
+    fn tied_decoder_grads(seed in any::<u64>()) {
+        linear_t::<3, 4, 6>(seed);
+        linear_t::<5, 17, 9>(seed);
+        // one weight used twice: its gradient must hold both uses
+        layer::<Rank1<7>, TiedAutoEncoder<7, 3>, 3>(TiedAutoEncoder::new(), false, seed);
+        layer::<Rank1<20>, TiedAutoEncoder<20, 17>, 5>(TiedAutoEncoder::new(), false, seed);
     }
 
     #[test]

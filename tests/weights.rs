@@ -220,3 +220,23 @@ fn conv2d_weights_have_pytorch_shapes() {
     again.graph_mut().load_safetensors(&buf).unwrap();
     assert_eq!(again.graph().params(), net.graph().params());
 }
+
+/// A tied auto-encoder saves one weight (used twice) and two biases.
+#[test]
+fn tied_auto_encoder_saves_one_weight() {
+    use flambeau::{MseLoss, TiedAutoEncoder};
+    type Tied = TiedAutoEncoder<16, 4>;
+    type TFp = Footprint<Tied, MseLoss, 2>;
+    let (mut tape, mut arena) = (vec![Node::EMPTY; TFp::NODES], vec![0.0f32; TFp::ARENA]);
+    let mut net =
+        Trainer::<f32, Tied, MseLoss, 2>::new(TiedAutoEncoder::new(), MseLoss, &mut tape, &mut arena).unwrap();
+    net.init(&mut Rng::new(4));
+    let mut buf = vec![0u8; net.graph().safetensors_len()];
+    net.graph().save_safetensors(&mut buf).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&buf).unwrap();
+    let mut names: Vec<String> = st.names().into_iter().map(String::from).collect();
+    names.sort();
+    assert_eq!(names, ["0.bias", "0.weight", "2.bias"]);
+    assert_eq!(st.tensor("0.weight").unwrap().shape(), &[4, 16]);
+    assert_eq!(st.tensor("2.bias").unwrap().shape(), &[16]);
+}

@@ -130,6 +130,24 @@ impl<T: Float> Graph<'_, T> {
         self.push_op::<Rank1<OUT>>(op, [x.id, w.id, b.id], B).map(Var::new)
     }
 
+    /// `x W + b` with `W` stored `[IN][OUT]`: the transpose of a `[OUT'][IN']`
+    /// encoder weight, so a tied decoder shares the encoder's parameter.
+    ///
+    /// # Errors
+    /// [`Error::TapeFull`] or [`Error::BufferTooSmall`].
+    pub fn linear_t<const B: usize, const IN: usize, const OUT: usize>(
+        &mut self,
+        x: Var<B, Rank1<IN>>,
+        w: Param<Rank2<IN, OUT>>,
+        b: Param<Rank1<OUT>>,
+    ) -> Result<Var<B, Rank1<OUT>>, Error> {
+        let op = Op::LinearT {
+            inp: IN as u32,
+            out: OUT as u32,
+        };
+        self.push_op::<Rank1<OUT>>(op, [x.id, w.id, b.id], B).map(Var::new)
+    }
+
     /// 1-D convolution with stride `S`; `L_OUT` must equal `(L_IN − K) / S + 1`.
     ///
     /// # Errors

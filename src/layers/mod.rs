@@ -14,6 +14,7 @@ mod linear;
 mod max_pool1d;
 mod pool2d;
 mod sequential;
+mod tied;
 
 pub use activation::{LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
 pub use avg_pool1d::AvgPool1d;
@@ -24,6 +25,7 @@ pub use linear::Linear;
 pub use max_pool1d::MaxPool1d;
 pub use pool2d::{AvgPool2d, MaxPool2d};
 pub use sequential::Sequential;
+pub use tied::TiedAutoEncoder;
 
 use crate::error::Error;
 use crate::float::Float;

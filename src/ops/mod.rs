@@ -18,6 +18,7 @@ pub(crate) mod huber;
 pub(crate) mod kernel;
 pub(crate) mod kl_div;
 pub(crate) mod linear;
+pub(crate) mod linear_t;
 pub(crate) mod log_softmax;
 pub(crate) mod max_pool1d;
 pub(crate) mod max_pool2d;
@@ -136,6 +137,13 @@ pub enum Op {
         /// Row length (classes).
         n: u32,
     },
+    /// `y = x W + b` with `W` stored `[inp][out]`: a tied decoder's transposed weight.
+    LinearT {
+        /// Input features.
+        inp: u32,
+        /// Output features.
+        out: u32,
+    },
 }
 
 impl Op {
@@ -143,7 +151,7 @@ impl Op {
     pub(crate) const fn arity(&self) -> usize {
         match self {
             Op::Input | Op::Param(_) => 0,
-            Op::Linear { .. } | Op::Conv1d(_) | Op::Conv2d(_) => 3,
+            Op::Linear { .. } | Op::LinearT { .. } | Op::Conv1d(_) | Op::Conv2d(_) => 3,
             Op::Add
             | Op::Sub
             | Op::Mul
@@ -188,6 +196,7 @@ impl Op {
             Op::AvgPool1d(_) => "avg_pool1d",
             Op::Huber(_) => "huber",
             Op::MultiMargin { .. } => "multi_margin",
+            Op::LinearT { .. } => "linear_t",
         }
     }
 }
@@ -229,6 +238,7 @@ pub(crate) fn forward<T: Float>(op: &Op, ins: [Src<'_, T>; 3], out: &mut [T]) {
         Op::AvgPool1d(d) => avg_pool1d::forward(&d, a, out),
         Op::Huber(h) => huber::forward(&h, a, b, out),
         Op::MultiMargin { n } => multi_margin::forward(a, b, out, n as usize),
+        Op::LinearT { inp, out: n_out } => linear_t::forward(a, sb, sc, out, inp as usize, n_out as usize),
     }
 }
 
@@ -271,5 +281,6 @@ pub(crate) fn backward<T: Float>(
         Op::AvgPool1d(d) => avg_pool1d::backward(&d, gy, gx),
         Op::Huber(h) => huber::backward(&h, k, a, b, gy, gx),
         Op::MultiMargin { n } => multi_margin::backward(k, a, b, gy, gx, n as usize),
+        Op::LinearT { inp, out: n_out } => linear_t::backward(k, a, b, gy, gx, inp as usize, n_out as usize),
     }
 }
