@@ -173,13 +173,19 @@ impl<T: Float> Graph<'_, T> {
                 "Conv1d: L_OUT must be (L_IN - K) / STRIDE + 1"
             )
         };
+        const {
+            assert!(
+                CI <= u16::MAX as usize && CO <= u16::MAX as usize && LI <= u16::MAX as usize && S <= u16::MAX as usize,
+                "Conv1d: sizes must fit in 16 bits"
+            )
+        };
         let d = Conv1dDims {
-            c_in: CI as u32,
-            c_out: CO as u32,
-            k: K as u32,
-            stride: S as u32,
-            l_in: LI as u32,
-            l_out: LO as u32,
+            c_in: CI as u16,
+            c_out: CO as u16,
+            k: K as u16,
+            stride: S as u16,
+            l_in: LI as u16,
+            l_out: LO as u16,
         };
         self.push_op::<Rank2<CO, LO>>(Op::Conv1d(d), [x.id, w.id, b.id], B)
             .map(Var::new)

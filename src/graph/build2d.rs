@@ -44,7 +44,7 @@ impl<T: Float> Graph<'_, T> {
                 "Conv2d: H_OUT must be (H_IN + 2 PAD - K) / STRIDE + 1, and W_OUT likewise"
             );
             assert!(
-                CI <= MAX_SIDE && CO <= MAX_SIDE && HI + 2 * P <= MAX_SIDE && WI + 2 * P <= MAX_SIDE,
+                CI <= MAX_SIDE && CO <= MAX_SIDE && HI + 2 * P <= MAX_SIDE && WI + 2 * P <= MAX_SIDE && S <= MAX_SIDE,
                 "Conv2d: sizes must fit in 16 bits"
             );
         };
