@@ -7,7 +7,9 @@
 //! forward and walks it backward.
 
 mod build;
+mod build2d;
 mod build_loss;
+mod regularize;
 mod run;
 
 use crate::error::Error;

@@ -79,20 +79,22 @@ pub use io::{
     Dims, Dtype, EntryProblem, HEADER_MAX, HeaderProblem, JsonStr, MAX_RANK, NAME_MAX, ParamName, SafeTensors,
     Strictness, TensorData, TensorName, TensorOut, TensorView, param_name, safetensors_len, write_safetensors,
 };
+pub use layers::{AvgPool1d, AvgPool2d, Conv2d, MaxPool2d, TiedAutoEncoder};
 pub use layers::{
     Conv1d, Describe, Flatten, Linear, LogSoftmax, MaxPool1d, Model, Module, ReLU, Sequential, Sigmoid, Softmax, Tanh,
 };
 pub use linreg::LinearRegression;
 pub use loss::{BceLoss, BceWithLogitsLoss, CrossEntropyLoss, CrossEntropyProbLoss, KlDivLoss, Loss, MseLoss};
+pub use loss::{HuberLoss, MultiMarginLoss, SmoothL1Loss};
 pub use network::{Network, argmax};
 pub use ops::{Op, ParamInfo};
-pub use optim::{Adam, AdamConfig, Momentum, Optimizer, Sgd};
+pub use optim::{Adam, AdamConfig, Momentum, Optimizer, Sgd, WeightDecay};
 pub use quant::{
     LutFunction, QChain, QChainLoad, QConv1d, QFlatten, QFootprint, QLayer, QLinear, QLoad, QLut, QMaxPool1d, QNetwork,
     QReLU, QSoftmax, QUANTIZATION_SCHEME, QuantParams, QuantizedLayer, QuantizedMultiplier, lut_table, quantize_layer,
     rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
 };
 pub use rng::Rng;
-pub use shape::{NodeId, Param, Rank0, Rank1, Rank2, Rank3, Scalar, Shape, Var};
+pub use shape::{NodeId, Param, Rank0, Rank1, Rank2, Rank3, Rank4, Scalar, Shape, Var};
 pub use tape::{Listing, Node};
 pub use trainer::Trainer;

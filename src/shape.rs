@@ -11,7 +11,7 @@ pub trait Shape: 'static {
     /// Number of elements.
     const SIZE: usize;
     /// Dimensions, outermost first (unused trailing entries are 1).
-    const DIMS: [usize; 3];
+    const DIMS: [usize; 4];
     /// Number of dimensions.
     const RANK: usize;
 }
@@ -25,29 +25,37 @@ pub struct Rank1<const N: usize>;
 /// An `R × C` matrix, row-major (for a batch sample: `C` channels of length `L`).
 #[derive(Clone, Copy, Debug)]
 pub struct Rank2<const R: usize, const C: usize>;
-/// An `A × B × C` tensor, row-major.
+/// An `A × B × C` tensor, row-major (for a batch sample: `C` channels of `H × W`).
 #[derive(Clone, Copy, Debug)]
 pub struct Rank3<const A: usize, const B: usize, const C: usize>;
+/// An `A × B × C × D` tensor, row-major (a 2-D convolution's weight `[out][in][kh][kw]`).
+#[derive(Clone, Copy, Debug)]
+pub struct Rank4<const A: usize, const B: usize, const C: usize, const D: usize>;
 
 impl Shape for Rank0 {
     const SIZE: usize = 1;
-    const DIMS: [usize; 3] = [1, 1, 1];
+    const DIMS: [usize; 4] = [1, 1, 1, 1];
     const RANK: usize = 0;
 }
 impl<const N: usize> Shape for Rank1<N> {
     const SIZE: usize = N;
-    const DIMS: [usize; 3] = [N, 1, 1];
+    const DIMS: [usize; 4] = [N, 1, 1, 1];
     const RANK: usize = 1;
 }
 impl<const R: usize, const C: usize> Shape for Rank2<R, C> {
     const SIZE: usize = R * C;
-    const DIMS: [usize; 3] = [R, C, 1];
+    const DIMS: [usize; 4] = [R, C, 1, 1];
     const RANK: usize = 2;
 }
 impl<const A: usize, const B: usize, const C: usize> Shape for Rank3<A, B, C> {
     const SIZE: usize = A * B * C;
-    const DIMS: [usize; 3] = [A, B, C];
+    const DIMS: [usize; 4] = [A, B, C, 1];
     const RANK: usize = 3;
+}
+impl<const A: usize, const B: usize, const C: usize, const D: usize> Shape for Rank4<A, B, C, D> {
+    const SIZE: usize = A * B * C * D;
+    const DIMS: [usize; 4] = [A, B, C, D];
+    const RANK: usize = 4;
 }
 
 /// Index of a node on the tape.

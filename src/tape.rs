@@ -17,7 +17,7 @@ pub struct Node {
     /// Rows of a batched tensor; 0 for parameters and scalars.
     pub(crate) batch: u16,
     /// Shape of one sample (or of the whole tensor when not batched).
-    pub(crate) dims: [u32; 3],
+    pub(crate) dims: [u32; 4],
     pub(crate) rank: u8,
     /// Whether a parameter lies upstream, so that backward must visit it.
     pub(crate) needs_grad: bool,
@@ -32,7 +32,7 @@ impl Node {
         offset: 0,
         len: 0,
         batch: 0,
-        dims: [0; 3],
+        dims: [0; 4],
         rank: 0,
         needs_grad: false,
     };

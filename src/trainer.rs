@@ -6,7 +6,7 @@ use crate::footprint::Footprint;
 use crate::graph::Graph;
 use crate::layers::Model;
 use crate::loss::Loss;
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, WeightDecay};
 use crate::rng::Rng;
 use crate::shape::{Scalar, Shape, Var};
 use crate::tape::Node;
@@ -160,6 +160,23 @@ impl<'a, T: Float, M: Model, L: Loss<M::Output>, const B: usize> Trainer<'a, T, 
     /// [`Error::NoGradients`], or the optimiser's state error.
     pub fn step<O: Optimizer<T>>(&mut self, opt: &mut O) -> Result<T, Error> {
         let loss = self.compute_grads()?;
+        let (params, grads) = self.graph.params_and_grads();
+        opt.step(params, grads)?;
+        Ok(loss)
+    }
+
+    /// [`Trainer::step`] with regularisation: the coupled L2 and L1 terms of
+    /// `decay` are added to the gradients and its decoupled term scales the
+    /// parameters by `1 − lr · decoupled` before the update (AdamW). Returns
+    /// the batch loss before the update, without the penalty (see
+    /// [`Graph::penalty`]).
+    ///
+    /// # Errors
+    /// As [`Trainer::step`].
+    pub fn step_with_decay<O: Optimizer<T>>(&mut self, opt: &mut O, decay: &WeightDecay) -> Result<T, Error> {
+        let loss = self.compute_grads()?;
+        self.graph.add_penalty_grads(decay);
+        self.graph.decay_params(decay, opt.lr());
         let (params, grads) = self.graph.params_and_grads();
         opt.step(params, grads)?;
         Ok(loss)

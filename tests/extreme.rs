@@ -404,6 +404,44 @@ proptest! {
         loss_case(&d, r, CrossEntropyLoss);
         loss_case(&d, r, CrossEntropyProbLoss);
         loss_case(&d, r, KlDivLoss);
+        loss_case(&d, r, flambeau::HuberLoss::default());
+        loss_case(&d, r, flambeau::SmoothL1Loss { beta: 0.5 });
+        loss_case(&d, r, flambeau::MultiMarginLoss);
+    }
+
+    #[test]
+    fn conv2d_is_finite(d in draws(), r in rows()) {
+        for (stride, pad) in [(1, 0), (2, 1)] {
+            exercise("conv2d", &d, r, |c| {
+                let x = c.input::<B, Rank3<2, 4, 4>>();
+                let (w, b) = (c.values(3 * 2 * 9), c.values(3));
+                let w = c.param::<flambeau::Rank4<3, 2, 3, 3>>(ParamKind::Weight, &w);
+                let b = c.param::<Rank1<3>>(ParamKind::Bias, &b);
+                if (stride, pad) == (1, 0) {
+                    let y = c.g.conv2d::<B, 2, 3, 3, 4, 4, 2, 2, 1, 0>(x, w, b).unwrap();
+                    c.finish::<B, _, 12>(y)
+                } else {
+                    let y = c.g.conv2d::<B, 2, 3, 3, 4, 4, 2, 2, 2, 1>(x, w, b).unwrap();
+                    c.finish::<B, _, 12>(y)
+                }
+            });
+        }
+    }
+
+    #[test]
+    fn pools_2d_and_avg_1d_are_finite(d in draws(), r in rows()) {
+        for max in [true, false] {
+            exercise(if max { "max_pool2d" } else { "avg_pool2d" }, &d, r, |c| {
+                let x = c.source::<B, 18>().reshape::<Rank3<2, 3, 3>>();
+                let y = c.g.pool2d::<B, 2, 3, 3, 2, 1, 2, 2>(x, max).unwrap();
+                c.finish::<B, _, 8>(y)
+            });
+        }
+        exercise("avg_pool1d", &d, r, |c| {
+            let x = c.source::<B, 12>().reshape::<Rank2<2, 6>>();
+            let y = c.g.avg_pool1d::<B, 2, 6, 3, 1, 4>(x).unwrap();
+            c.finish::<B, _, 8>(y)
+        });
     }
 }
 

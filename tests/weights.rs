@@ -198,3 +198,54 @@ fn parameter_ranges_locate_each_tensor() {
     }
     assert_eq!(covered, g.params().len());
 }
+
+/// A 2-D convolution's weight is saved `[out][in][kh][kw]`, as PyTorch's
+/// `nn.Conv2d` `state_dict`, and loads back.
+#[test]
+fn conv2d_weights_have_pytorch_shapes() {
+    use flambeau::{Conv2d, Flatten, MaxPool2d, ReLU};
+    type Cnn = Sequential<(
+        Conv2d<1, 4, 3, 6, 6, 6, 6, 1, 1>,
+        ReLU,
+        MaxPool2d<2, 2, 3, 3>,
+        Flatten<36>,
+        Linear<36, 2>,
+    )>;
+    type CFp = Footprint<Cnn, CrossEntropyLoss, 2>;
+    let cnn = || Sequential((Conv2d::new(), ReLU, MaxPool2d, Flatten, Linear::new()));
+    let (mut tape, mut arena) = (vec![Node::EMPTY; CFp::NODES], vec![0.0f32; CFp::ARENA]);
+    let mut net =
+        Trainer::<f32, Cnn, CrossEntropyLoss, 2>::new(cnn(), CrossEntropyLoss, &mut tape, &mut arena).unwrap();
+    net.init(&mut Rng::new(3));
+    let mut buf = vec![0u8; net.graph().safetensors_len()];
+    net.graph().save_safetensors(&mut buf).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&buf).unwrap();
+    assert_eq!(st.tensor("0.weight").unwrap().shape(), &[4, 1, 3, 3]);
+    assert_eq!(st.tensor("0.bias").unwrap().shape(), &[4]);
+    assert_eq!(st.tensor("4.weight").unwrap().shape(), &[2, 36]);
+    let (mut tape2, mut arena2) = (vec![Node::EMPTY; CFp::NODES], vec![0.0f32; CFp::ARENA]);
+    let mut again =
+        Trainer::<f32, Cnn, CrossEntropyLoss, 2>::new(cnn(), CrossEntropyLoss, &mut tape2, &mut arena2).unwrap();
+    again.graph_mut().load_safetensors(&buf).unwrap();
+    assert_eq!(again.graph().params(), net.graph().params());
+}
+
+/// A tied auto-encoder saves one weight (used twice) and two biases.
+#[test]
+fn tied_auto_encoder_saves_one_weight() {
+    use flambeau::{MseLoss, TiedAutoEncoder};
+    type Tied = TiedAutoEncoder<16, 4>;
+    type TFp = Footprint<Tied, MseLoss, 2>;
+    let (mut tape, mut arena) = (vec![Node::EMPTY; TFp::NODES], vec![0.0f32; TFp::ARENA]);
+    let mut net =
+        Trainer::<f32, Tied, MseLoss, 2>::new(TiedAutoEncoder::new(), MseLoss, &mut tape, &mut arena).unwrap();
+    net.init(&mut Rng::new(4));
+    let mut buf = vec![0u8; net.graph().safetensors_len()];
+    net.graph().save_safetensors(&mut buf).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&buf).unwrap();
+    let mut names: Vec<String> = st.names().into_iter().map(String::from).collect();
+    names.sort();
+    assert_eq!(names, ["0.bias", "0.weight", "2.bias"]);
+    assert_eq!(st.tensor("0.weight").unwrap().shape(), &[4, 16]);
+    assert_eq!(st.tensor("2.bias").unwrap().shape(), &[16]);
+}

@@ -130,6 +130,24 @@ impl<T: Float> Graph<'_, T> {
         self.push_op::<Rank1<OUT>>(op, [x.id, w.id, b.id], B).map(Var::new)
     }
 
+    /// `x W + b` with `W` stored `[IN][OUT]`: the transpose of a `[OUT'][IN']`
+    /// encoder weight, so a tied decoder shares the encoder's parameter.
+    ///
+    /// # Errors
+    /// [`Error::TapeFull`] or [`Error::BufferTooSmall`].
+    pub fn linear_t<const B: usize, const IN: usize, const OUT: usize>(
+        &mut self,
+        x: Var<B, Rank1<IN>>,
+        w: Param<Rank2<IN, OUT>>,
+        b: Param<Rank1<OUT>>,
+    ) -> Result<Var<B, Rank1<OUT>>, Error> {
+        let op = Op::LinearT {
+            inp: IN as u32,
+            out: OUT as u32,
+        };
+        self.push_op::<Rank1<OUT>>(op, [x.id, w.id, b.id], B).map(Var::new)
+    }
+
     /// 1-D convolution with stride `S`; `L_OUT` must equal `(L_IN − K) / S + 1`.
     ///
     /// # Errors
@@ -155,13 +173,19 @@ impl<T: Float> Graph<'_, T> {
                 "Conv1d: L_OUT must be (L_IN - K) / STRIDE + 1"
             )
         };
+        const {
+            assert!(
+                CI <= u16::MAX as usize && CO <= u16::MAX as usize && LI <= u16::MAX as usize && S <= u16::MAX as usize,
+                "Conv1d: sizes must fit in 16 bits"
+            )
+        };
         let d = Conv1dDims {
-            c_in: CI as u32,
-            c_out: CO as u32,
-            k: K as u32,
-            stride: S as u32,
-            l_in: LI as u32,
-            l_out: LO as u32,
+            c_in: CI as u16,
+            c_out: CO as u16,
+            k: K as u16,
+            stride: S as u16,
+            l_in: LI as u16,
+            l_out: LO as u16,
         };
         self.push_op::<Rank2<CO, LO>>(Op::Conv1d(d), [x.id, w.id, b.id], B)
             .map(Var::new)

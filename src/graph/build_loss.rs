@@ -3,7 +3,7 @@
 use super::Graph;
 use crate::error::Error;
 use crate::float::Float;
-use crate::ops::Op;
+use crate::ops::{HuberDims, Op};
 use crate::shape::{Rank0, Rank1, Scalar, Shape, Var};
 
 impl<T: Float> Graph<'_, T> {
@@ -57,5 +57,33 @@ impl<T: Float> Graph<'_, T> {
     #[allow(clippy::missing_errors_doc)]
     pub fn kl_div<const B: usize, S: Shape>(&mut self, x: Var<B, S>, t: Var<B, S>) -> Result<Var<B, S>, Error> {
         self.binary(Op::KlDiv, x, t)
+    }
+
+    /// Element-wise Huber term of `y` against `t` with threshold `delta`
+    /// (`smooth`: divided by `delta`, PyTorch's smooth-L1).
+    #[allow(clippy::missing_errors_doc)]
+    pub fn huber<const B: usize, S: Shape>(
+        &mut self,
+        y: Var<B, S>,
+        t: Var<B, S>,
+        delta: f32,
+        smooth: bool,
+    ) -> Result<Var<B, S>, Error> {
+        let h = HuberDims {
+            delta_bits: delta.to_bits(),
+            smooth,
+        };
+        self.binary(Op::Huber(h), y, t)
+    }
+
+    /// Per-sample multi-class hinge of scores `x` against (one-hot) targets `t`.
+    #[allow(clippy::missing_errors_doc)]
+    pub fn multi_margin<const B: usize, const N: usize>(
+        &mut self,
+        x: Var<B, Rank1<N>>,
+        t: Var<B, Rank1<N>>,
+    ) -> Result<Var<B, Rank0>, Error> {
+        let op = Op::MultiMargin { n: N as u32 };
+        self.push_op::<Rank0>(op, [x.id, t.id, 0], B).map(Var::new)
     }
 }

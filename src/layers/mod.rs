@@ -6,18 +6,26 @@
 //! `Module<In>` is only implemented for the input shape a layer accepts.
 
 mod activation;
+mod avg_pool1d;
 mod conv1d;
+mod conv2d;
 mod flatten;
 mod linear;
 mod max_pool1d;
+mod pool2d;
 mod sequential;
+mod tied;
 
 pub use activation::{LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
+pub use avg_pool1d::AvgPool1d;
 pub use conv1d::Conv1d;
+pub use conv2d::Conv2d;
 pub use flatten::Flatten;
 pub use linear::Linear;
 pub use max_pool1d::MaxPool1d;
+pub use pool2d::{AvgPool2d, MaxPool2d};
 pub use sequential::Sequential;
+pub use tied::TiedAutoEncoder;
 
 use crate::error::Error;
 use crate::float::Float;

@@ -5,11 +5,15 @@
 
 mod bce;
 mod cross_entropy;
+mod hinge;
+mod huber;
 mod kl_div;
 mod mse;
 
 pub use bce::{BceLoss, BceWithLogitsLoss};
 pub use cross_entropy::{CrossEntropyLoss, CrossEntropyProbLoss};
+pub use hinge::MultiMarginLoss;
+pub use huber::{HuberLoss, SmoothL1Loss};
 pub use kl_div::KlDivLoss;
 pub use mse::MseLoss;
 

@@ -12,26 +12,27 @@ use super::Src;
 use super::kernel::{axpy, dot, sum};
 use crate::float::Float;
 
-/// Sizes of a 1-D convolution.
+/// Sizes of a 1-D convolution (16 bits each, so that a tape node stays
+/// 60 bytes; the graph checks the sizes fit at compile time).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conv1dDims {
     /// Input channels.
-    pub c_in: u32,
+    pub c_in: u16,
     /// Output channels.
-    pub c_out: u32,
+    pub c_out: u16,
     /// Kernel size.
-    pub k: u32,
+    pub k: u16,
     /// Stride.
-    pub stride: u32,
+    pub stride: u16,
     /// Input length.
-    pub l_in: u32,
+    pub l_in: u16,
     /// Output length.
-    pub l_out: u32,
+    pub l_out: u16,
 }
 
 impl Conv1dDims {
     fn sizes(&self) -> [usize; 6] {
-        [self.c_in, self.c_out, self.k, self.stride, self.l_in, self.l_out].map(|v| v as usize)
+        [self.c_in, self.c_out, self.k, self.stride, self.l_in, self.l_out].map(usize::from)
     }
 }
 

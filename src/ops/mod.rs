@@ -7,17 +7,24 @@
 //! ops hold no bookkeeping.
 
 pub(crate) mod add;
+pub(crate) mod avg_pool1d;
+pub(crate) mod avg_pool2d;
 pub(crate) mod bce;
 pub(crate) mod conv1d;
+pub(crate) mod conv2d;
 pub(crate) mod cross_entropy;
 pub(crate) mod gemm;
+pub(crate) mod huber;
 pub(crate) mod kernel;
 pub(crate) mod kl_div;
 pub(crate) mod linear;
+pub(crate) mod linear_t;
 pub(crate) mod log_softmax;
 pub(crate) mod max_pool1d;
+pub(crate) mod max_pool2d;
 pub(crate) mod mean;
 pub(crate) mod mul;
+pub(crate) mod multi_margin;
 pub(crate) mod regs;
 pub(crate) mod relu;
 pub(crate) mod sigmoid;
@@ -32,8 +39,11 @@ use crate::init::{Init, ParamKind};
 use core::fmt;
 
 pub(crate) use conv1d::Conv1dDims;
+pub(crate) use conv2d::Conv2dDims;
 pub(crate) use gemm::TILED;
+pub(crate) use huber::HuberDims;
 pub(crate) use max_pool1d::Pool1dDims;
+pub(crate) use max_pool2d::Pool2dDims;
 pub(crate) use src::Src;
 
 /// Where a parameter comes from and how it is initialised and named.
@@ -113,6 +123,28 @@ pub enum Op {
     },
     /// Element-wise `t (ln t - x)` with `x` log-probabilities (PyTorch's `KLDivLoss`).
     KlDiv,
+    /// 2-D convolution, PyTorch layout, with stride and zero padding.
+    Conv2d(Conv2dDims),
+    /// 2-D max pooling.
+    MaxPool2d(Pool2dDims),
+    /// 2-D average pooling.
+    AvgPool2d(Pool2dDims),
+    /// 1-D average pooling.
+    AvgPool1d(Pool1dDims),
+    /// Element-wise Huber or smooth-L1 term of outputs against targets.
+    Huber(HuberDims),
+    /// Per-row multi-class hinge over rows of `n` (PyTorch's `MultiMarginLoss`).
+    MultiMargin {
+        /// Row length (classes).
+        n: u32,
+    },
+    /// `y = x W + b` with `W` stored `[inp][out]`: a tied decoder's transposed weight.
+    LinearT {
+        /// Input features.
+        inp: u32,
+        /// Output features.
+        out: u32,
+    },
 }
 
 impl Op {
@@ -120,7 +152,7 @@ impl Op {
     pub(crate) const fn arity(&self) -> usize {
         match self {
             Op::Input | Op::Param(_) => 0,
-            Op::Linear { .. } | Op::Conv1d(_) => 3,
+            Op::Linear { .. } | Op::LinearT { .. } | Op::Conv1d(_) | Op::Conv2d(_) => 3,
             Op::Add
             | Op::Sub
             | Op::Mul
@@ -128,7 +160,9 @@ impl Op {
             | Op::BceLogits
             | Op::CrossEntropyProb
             | Op::CrossEntropyLogits { .. }
-            | Op::KlDiv => 2,
+            | Op::KlDiv
+            | Op::Huber(_)
+            | Op::MultiMargin { .. } => 2,
             _ => 1,
         }
     }
@@ -157,6 +191,13 @@ impl Op {
             Op::CrossEntropyProb => "cross_entropy_prob",
             Op::CrossEntropyLogits { .. } => "cross_entropy_logits",
             Op::KlDiv => "kl_div",
+            Op::Conv2d(_) => "conv2d",
+            Op::MaxPool2d(_) => "max_pool2d",
+            Op::AvgPool2d(_) => "avg_pool2d",
+            Op::AvgPool1d(_) => "avg_pool1d",
+            Op::Huber(_) => "huber",
+            Op::MultiMargin { .. } => "multi_margin",
+            Op::LinearT { .. } => "linear_t",
         }
     }
 }
@@ -192,6 +233,13 @@ pub(crate) fn forward<T: Float>(op: &Op, ins: [Src<'_, T>; 3], out: &mut [T]) {
         Op::CrossEntropyProb => cross_entropy::forward_prob(a, b, out),
         Op::CrossEntropyLogits { n } => cross_entropy::forward_logits(a, b, out, n as usize),
         Op::KlDiv => kl_div::forward(a, b, out),
+        Op::Conv2d(d) => conv2d::forward(&d, a, sb, sc, out),
+        Op::MaxPool2d(d) => max_pool2d::forward(&d, a, out),
+        Op::AvgPool2d(d) => avg_pool2d::forward(&d, a, out),
+        Op::AvgPool1d(d) => avg_pool1d::forward(&d, a, out),
+        Op::Huber(h) => huber::forward(&h, a, b, out),
+        Op::MultiMargin { n } => multi_margin::forward(a, b, out, n as usize),
+        Op::LinearT { inp, out: n_out } => linear_t::forward(a, sb, sc, out, inp as usize, n_out as usize),
     }
 }
 
@@ -228,5 +276,12 @@ pub(crate) fn backward<T: Float>(
         Op::CrossEntropyProb => cross_entropy::backward_prob(k, a, b, gy, gx),
         Op::CrossEntropyLogits { n } => cross_entropy::backward_logits(k, a, b, gy, gx, n as usize),
         Op::KlDiv => kl_div::backward(k, a, b, gy, gx),
+        Op::Conv2d(d) => conv2d::backward(&d, k, a, b, gy, gx),
+        Op::MaxPool2d(d) => max_pool2d::backward(&d, a, gy, gx),
+        Op::AvgPool2d(d) => avg_pool2d::backward(&d, gy, gx),
+        Op::AvgPool1d(d) => avg_pool1d::backward(&d, gy, gx),
+        Op::Huber(h) => huber::backward(&h, k, a, b, gy, gx),
+        Op::MultiMargin { n } => multi_margin::backward(k, a, b, gy, gx, n as usize),
+        Op::LinearT { inp, out: n_out } => linear_t::backward(k, a, b, gy, gx, inp as usize, n_out as usize),
     }
 }

@@ -3,10 +3,12 @@
 //! scalars, sized at compile time like the rest of the training state.
 
 mod adam;
+mod decay;
 mod momentum;
 mod sgd;
 
 pub use adam::{Adam, AdamConfig};
+pub use decay::WeightDecay;
 pub use momentum::Momentum;
 pub use sgd::Sgd;
 

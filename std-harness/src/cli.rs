@@ -57,6 +57,9 @@ pub enum Command {
         /// Code sizes [default: the recipe's; supported: 8, 16, 32, 64, 128].
         #[arg(long, value_delimiter = ',')]
         codes: Option<Vec<usize>>,
+        /// A tied auto-encoder: the decoder is the encoder's weight transposed.
+        #[arg(long)]
+        tied: bool,
     },
     /// Auto-encoder against PCA: AE alone, PCA encoder + learned decoder, learned encoder + PCA decoder.
     AeVsPca {
@@ -76,6 +79,8 @@ pub enum Command {
         #[arg(long, value_enum)]
         arch: Option<Arch>,
     },
+    /// USPS digits with a LeNet-like 2-D convolutional network.
+    Conv2d(RunArgs),
     /// Runs every experiment and writes a Markdown report with its pictures.
     Report(ReportArgs),
     /// Shows a model file: tensors, dtypes, shapes, metadata, parameters, footprint on a chip.
@@ -145,9 +150,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Gaussians(args) => gaussians::run(&ctx, &args).map(drop),
         Command::Checkerboard(args) => checkerboard::run(&ctx, &args).map(drop),
         Command::UspsMlp { run, loss } => usps_mlp::run(&ctx, &run, loss).map(drop),
-        Command::Autoencoder { run, codes } => autoencoder::run(&ctx, &run, codes.as_deref()).map(drop),
+        Command::Autoencoder { run, codes, tied } => {
+            autoencoder::run_tied(&ctx, &run, codes.as_deref(), tied).map(drop)
+        }
         Command::AeVsPca { run, codes } => ae_vs_pca::run(&ctx, &run, codes.as_deref()).map(drop),
         Command::Conv1d { run, arch } => conv1d::run(&ctx, &run, arch).map(drop),
+        Command::Conv2d(args) => crate::experiments::conv2d::run(&ctx, &args).map(drop),
         Command::Report(args) => report::run(&ctx, &args),
         Command::Inspect { file, arch } => {
             print!("{}", model::commands::inspect(&file, arch.as_deref())?);

@@ -100,6 +100,7 @@ fn report_on_the_real_data() {
         "ae-vs-pca/report/reconstructions-32.png",
         "linreg/best/curves.csv",
         "conv1d-deep/best/model.safetensors",
+        "conv2d/best/confusion.png",
     ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
@@ -113,7 +114,7 @@ fn report_on_the_real_data() {
     assert_eq!(csv.lines().count(), 3, "{csv}");
     assert!(run["pearson_loss"].is_number() || run["pearson_loss"].is_null());
     let all = json(&out.join("results.json"));
-    assert_eq!(all.as_array().unwrap().len(), 17, "one entry per experiment and recipe");
+    assert_eq!(all.as_array().unwrap().len(), 19, "one entry per experiment and recipe");
 }
 
 #[test]

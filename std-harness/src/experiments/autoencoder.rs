@@ -4,7 +4,7 @@
 //! The report's network is 256-K(Tanh)-256(Sigmoid); the best recipe uses a
 //! deeper one, 256-256(ReLU)-K-256(ReLU)-256(Sigmoid), with a linear code.
 
-use flambeau::{Init, Linear, MseLoss, ReLU, Sequential, Sigmoid, Tanh};
+use flambeau::{Init, Linear, MseLoss, ReLU, Sequential, Sigmoid, Tanh, TiedAutoEncoder};
 
 use super::ae::{self, Splits};
 use super::run::{Head, Outcome, Written, check_out, command, describe, finish};
@@ -51,6 +51,16 @@ pub fn settings(recipe: Recipe) -> (Settings, Vec<usize>) {
 /// # Errors
 /// Data, training, plotting and writing errors; an unsupported code size.
 pub fn run(ctx: &Ctx, args: &RunArgs, codes: Option<&[usize]>) -> Result<Written> {
+    run_tied(ctx, args, codes, false)
+}
+
+/// [`run`], with `tied`: the report's shallow auto-encoder whose decoder is
+/// the transpose of its encoder (one weight matrix, two biases), written to
+/// `autoencoder-tied`.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_tied(ctx: &Ctx, args: &RunArgs, codes: Option<&[usize]>, tied: bool) -> Result<Written> {
     let (settings, default_codes) = settings(args.recipe);
     let settings = settings.overridden(args, ctx.max_epochs)?;
     check_out(ctx, "autoencoder", args)?;
@@ -67,8 +77,14 @@ pub fn run(ctx: &Ctx, args: &RunArgs, codes: Option<&[usize]>) -> Result<Written
         data: &data,
         pca,
         codes_flag: flag.clone(),
+        tied,
     })?;
-    finish(ctx, "autoencoder", args, outcome)
+    finish(
+        ctx,
+        if tied { "autoencoder-tied" } else { "autoencoder" },
+        args,
+        outcome,
+    )
 }
 
 /// The deeper auto-encoder, every layer initialised with `init`.
@@ -96,6 +112,7 @@ struct Job<'a> {
     data: &'a Usps,
     pca: Pca,
     codes_flag: String,
+    tied: bool,
 }
 
 impl ae::CodeSizeRun for Job<'_> {
@@ -111,6 +128,11 @@ impl ae::CodeSizeRun for Job<'_> {
         let init = self.settings.init;
         let a = &mut outcome.artifacts;
         let trained = match self.args.recipe {
+            _ if self.tied => {
+                let net = TiedAutoEncoder::<256, K>::with_init(init);
+                let head = self.head(&net);
+                ae::train::<_, _, MAX_BATCH>(self.ctx, (net, MseLoss), splits, (head, &tag), None, a)?
+            }
             Recipe::Report => {
                 let net: Shallow<K> =
                     Sequential::new((Linear::with_init(init), Tanh, Linear::with_init(init), Sigmoid));
@@ -145,13 +167,17 @@ impl ae::CodeSizeRun for Job<'_> {
 impl Job<'_> {
     fn head(&self, net: &impl flambeau::Describe) -> Head<'_> {
         Head {
-            experiment: "autoencoder",
+            experiment: if self.tied { "autoencoder-tied" } else { "autoencoder" },
             variant: format!("code {}", self.pca.k()),
             args: self.args,
             settings: self.settings,
             model: format!("{} with MSE", describe(net)),
             report: REPORT,
-            command: command("autoencoder", &self.codes_flag, self.args),
+            command: if self.tied {
+                command("autoencoder", &format!("--tied {}", self.codes_flag), self.args)
+            } else {
+                command("autoencoder", &self.codes_flag, self.args)
+            },
         }
     }
 }

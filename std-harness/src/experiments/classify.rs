@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::metrics::{Metric, argmax_rows, confusion};
 use crate::model::meta;
 use crate::plot;
-use crate::train::{self, Buffers, evaluate};
+use crate::train::{self, Buffers, Shift, evaluate};
 
 /// Trains `model` with `loss` on USPS and adds its result and files to `outcome`.
 ///
@@ -24,10 +24,29 @@ pub fn run<M: Model, L: Loss<M::Output>, const B: usize>(
     outcome: &mut Outcome,
 ) -> Result<()> {
     let settings: &Settings = head.settings;
+    let shift = usps::shift(settings.shift, false, settings.centre);
+    run_augmented::<M, L, B>(ctx, (model, loss), data, head, shift, outcome)
+}
+
+/// [`run`] with the given augmentation of the training images (shifts, rotations).
+///
+/// # Errors
+/// Training, core and plotting errors.
+pub fn run_augmented<M: Model, L: Loss<M::Output>, const B: usize>(
+    ctx: &Ctx,
+    (model, loss): (M, L),
+    data: &Usps,
+    head: Head<'_>,
+    shift: Shift,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    let settings: &Settings = head.settings;
     let head_seed = head.args.seed;
     let name = run_name(&head);
-    let shift = usps::shift(settings.shift, false, settings.centre);
-    let cfg = config(name.clone(), settings, head.args.seed, Metric::Accuracy, Some(shift));
+    let mut cfg = config(name.clone(), settings, head.args.seed, Metric::Accuracy, Some(shift));
+    if shift.degrees > 0.0 {
+        cfg.shift = Some(shift);
+    }
     let mut buffers = Buffers::new();
     let mut net = buffers.trainer::<M, L, B>(model, loss, head.args.seed)?;
     super::run::init_from(&mut net, head.args)?;

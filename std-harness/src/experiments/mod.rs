@@ -8,6 +8,7 @@ pub mod ae_vs_pca;
 pub mod autoencoder;
 pub mod checkerboard;
 pub mod conv1d;
+pub mod conv2d;
 pub mod gaussians;
 pub mod linreg;
 pub mod usps_mlp;

@@ -111,5 +111,6 @@ pub fn shift(max: usize, targets_too: bool, centred: bool) -> Shift {
         max,
         fill: if centred { -1.0 } else { 0.0 },
         targets_too,
+        degrees: 0.0,
     }
 }

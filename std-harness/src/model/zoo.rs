@@ -8,7 +8,7 @@ use flambeau::{InferenceFootprint, Linear, Model, Network, Node, Sequential, Sha
 
 use super::{ModelFile, model_error};
 use crate::error::Result;
-use crate::experiments::{ae_vs_pca, autoencoder, checkerboard, conv1d, usps_mlp};
+use crate::experiments::{ae_vs_pca, autoencoder, checkerboard, conv1d, conv2d, usps_mlp};
 
 /// Rows per inference batch.
 const BATCH: usize = 64;
@@ -115,6 +115,7 @@ fn candidates() -> Vec<Candidate> {
         candidate::<conv1d::ReportNet>(),
         candidate::<conv1d::SmallNet>(),
         candidate::<conv1d::DeepNet>(),
+        candidate::<conv2d::LeNet>(),
         candidate::<checkerboard::Net>(),
         candidate::<Sequential<(Linear<2, 1>,)>>(),
         candidate::<autoencoder::Shallow<8>>(),
@@ -125,18 +126,23 @@ fn candidates() -> Vec<Candidate> {
         candidate::<autoencoder::Deep<8>>(),
         candidate::<ae_vs_pca::PcaPipeline<8>>(),
         candidate::<ae_vs_pca::PcaDecoder<8>>(),
+        candidate::<flambeau::TiedAutoEncoder<256, 8>>(),
         candidate::<autoencoder::Deep<16>>(),
         candidate::<ae_vs_pca::PcaPipeline<16>>(),
         candidate::<ae_vs_pca::PcaDecoder<16>>(),
+        candidate::<flambeau::TiedAutoEncoder<256, 16>>(),
         candidate::<autoencoder::Deep<32>>(),
         candidate::<ae_vs_pca::PcaPipeline<32>>(),
         candidate::<ae_vs_pca::PcaDecoder<32>>(),
+        candidate::<flambeau::TiedAutoEncoder<256, 32>>(),
         candidate::<autoencoder::Deep<64>>(),
         candidate::<ae_vs_pca::PcaPipeline<64>>(),
         candidate::<ae_vs_pca::PcaDecoder<64>>(),
+        candidate::<flambeau::TiedAutoEncoder<256, 64>>(),
         candidate::<autoencoder::Deep<128>>(),
         candidate::<ae_vs_pca::PcaPipeline<128>>(),
         candidate::<ae_vs_pca::PcaDecoder<128>>(),
+        candidate::<flambeau::TiedAutoEncoder<256, 128>>(),
     ]
 }
 

@@ -74,6 +74,8 @@ pub enum Job {
     AeVsPca(Recipe),
     /// `conv1d --arch`.
     Conv1d(Recipe, Arch),
+    /// `conv2d`.
+    Conv2d(Recipe),
 }
 
 impl Job {
@@ -93,6 +95,7 @@ impl Job {
                 Recipe::Report => jobs.extend([Job::Conv1d(r, Arch::Report), Job::Conv1d(r, Arch::Small)]),
                 Recipe::Best => jobs.push(Job::Conv1d(r, Arch::Deep)),
             }
+            jobs.push(Job::Conv2d(r));
         }
         jobs
     }
@@ -102,6 +105,7 @@ impl Job {
         match self {
             Job::Linreg(r) | Job::Gaussians(r) | Job::Checkerboard(r) | Job::Autoencoder(r) | Job::AeVsPca(r) => r,
             Job::UspsMlp(r, _) | Job::Conv1d(r, _) => r,
+            Job::Conv2d(r) => r,
         }
     }
 
@@ -126,13 +130,14 @@ impl Job {
             Job::Autoencoder(_) => "autoencoder".to_owned(),
             Job::AeVsPca(_) => "ae-vs-pca".to_owned(),
             Job::Conv1d(_, arch) => format!("conv1d-{}", format!("{arch:?}").to_lowercase()),
+            Job::Conv2d(_) => "conv2d".to_owned(),
         }
     }
 
     /// Rough relative cost, to start the longest jobs first.
     fn cost(self) -> u32 {
         match self {
-            Job::Conv1d(Recipe::Best, _) => 100,
+            Job::Conv1d(Recipe::Best, _) | Job::Conv2d(_) => 100,
             Job::AeVsPca(_) | Job::Autoencoder(_) => 20,
             Job::UspsMlp(Recipe::Best, _) | Job::Conv1d(..) => 10,
             _ => 1,
@@ -152,6 +157,7 @@ impl Job {
             Job::Autoencoder(_) => autoencoder::run(ctx, &args, None),
             Job::AeVsPca(_) => ae_vs_pca::run(ctx, &args, None),
             Job::Conv1d(_, arch) => conv1d::run(ctx, &args, Some(arch)),
+            Job::Conv2d(_) => crate::experiments::conv2d::run(ctx, &args),
         }
     }
 }

@@ -42,6 +42,7 @@ pub fn targets(ended: &[(Job, Ended)]) -> Vec<Target> {
         ),
         floor("MLP 256-128-64-10, MSE: ≥ 92 % test", find("usps-mlp", "mse"), 0.92),
         floor("1-D CNN: ≥ 95 % test", find("conv1d", "deep"), 0.95),
+        floor("2-D CNN: ≥ 97.5 % test (human level)", find("conv2d", ""), 0.975),
         floor("checkerboard: ≥ 99 % test", find("checkerboard", ""), 0.99),
     ];
     out.push(linreg_target(find("linreg", "")));

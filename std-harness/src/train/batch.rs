@@ -4,6 +4,7 @@
 use flambeau::{Loss, Model, Rng, Shape, Trainer};
 use serde::Serialize;
 
+use super::affine::rotate_shift_image;
 use crate::error::{CoreContext, Result, setting};
 use crate::metrics::Metric;
 
@@ -54,6 +55,8 @@ pub struct Shift {
     pub fill: f32,
     /// Whether targets are the inputs themselves (an auto-encoder): they get the same shift.
     pub targets_too: bool,
+    /// Largest random rotation in degrees, either way (0: none, and no draw).
+    pub degrees: f32,
 }
 
 /// Writes `src` (a `rows x cols` image) shifted by `dy` rows down and `dx`
@@ -87,19 +90,43 @@ pub(super) fn load<M: Model, L: Loss<M::Output>, const B: usize>(
         Some(s) => idx.iter().map(|_| (draw(rng, s.max), draw(rng, s.max))).collect(),
         None => vec![(0, 0); idx.len()],
     };
-    for ((dst, &i), &d) in net.input_mut().chunks_exact_mut(inp).zip(idx).zip(&offsets) {
+    let angles: Vec<f32> = match shift {
+        Some(s) if s.degrees > 0.0 => idx
+            .iter()
+            .map(|_| (rng.uniform_in(-1.0, 1.0) as f32 * s.degrees).to_radians())
+            .collect(),
+        _ => vec![0.0; idx.len()],
+    };
+    for (((dst, &i), &d), &a) in net
+        .input_mut()
+        .chunks_exact_mut(inp)
+        .zip(idx)
+        .zip(&offsets)
+        .zip(&angles)
+    {
         let src = split.x.get(i * inp..(i + 1) * inp).unwrap_or_default();
         match shift {
+            Some(s) if a != 0.0 => rotate_shift_image(dst, src, (s.rows, s.cols), d, a, s.fill),
             Some(s) => shift_image(dst, src, (s.rows, s.cols), d, s.fill),
             None => copy(dst, src),
         }
     }
     let same = shift.is_some_and(|s| s.targets_too) && inp == out;
-    for ((dst, &i), &d) in net.target_mut().chunks_exact_mut(out).zip(idx).zip(&offsets) {
+    for (((dst, &i), &d), &a) in net
+        .target_mut()
+        .chunks_exact_mut(out)
+        .zip(idx)
+        .zip(&offsets)
+        .zip(&angles)
+    {
         match shift {
             Some(s) if same => {
                 let src = split.x.get(i * inp..(i + 1) * inp).unwrap_or_default();
-                shift_image(dst, src, (s.rows, s.cols), d, s.fill);
+                if a == 0.0 {
+                    shift_image(dst, src, (s.rows, s.cols), d, s.fill);
+                } else {
+                    rotate_shift_image(dst, src, (s.rows, s.cols), d, a, s.fill);
+                }
             }
             _ => copy(dst, split.y.get(i * out..(i + 1) * out).unwrap_or_default()),
         }

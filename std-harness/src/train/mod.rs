@@ -8,10 +8,12 @@
 //! epoch on validation are kept, and restored at the end: the returned
 //! trainer holds the selected model, never the test set's favourite.
 
+mod affine;
 mod batch;
 pub mod diverge;
 mod history;
 
+pub use affine::rotate_shift_image;
 pub use batch::{Evaluation, Shift, Split, evaluate, predict, shift_image};
 pub use history::{EpochRecord, History};
 

@@ -109,6 +109,7 @@ fn augmented_auto_encoder_targets_follow_their_inputs() {
         max: 1,
         fill: -1.0,
         targets_too: true,
+        degrees: 0.0,
     };
     let split = Split { x: &x, y: &x };
     let mut rng = Rng::new(5);
