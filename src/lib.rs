@@ -37,7 +37,7 @@
 //!
 //! Every op gives finite outputs and gradients for finite inputs: the clamp
 //! bounds are named constants of [`Float`], documented in one place
-//! ([`float`](crate::float)).
+//! ([`float`]).
 #![no_std]
 // `unsafe` is denied everywhere but in one documented module, the Cortex-M4/M7
 // int8 dot product (`src/quant/dot.rs`), which measured 3.4× fewer instructions.

@@ -162,10 +162,17 @@ pub fn check_target(target: &Path) -> Result<(PathBuf, String)> {
                 "exists and is not a folder; choose another --out or remove it".into(),
             ));
         }
-        let empty = std::fs::read_dir(target)
-            .map(|mut d| d.next().is_none())
-            .unwrap_or(false);
-        if !empty && !target.join(RESULTS).is_file() {
+        let empty = |t: &Path| std::fs::read_dir(t).map(|mut d| d.next().is_none()).unwrap_or(false);
+        let usable = |t: &Path| !t.exists() || empty(t) || t.join(RESULTS).is_file();
+        // Another run swapping its folder into place moves this one aside for
+        // an instant: a folder that looked foreign is looked at again.
+        let settled = || {
+            (0..SETTLE_LOOKS).any(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                usable(target)
+            })
+        };
+        if !usable(target) && !settled() {
             return Err(problem(
                 target,
                 format!(
@@ -197,6 +204,9 @@ pub fn final_path(path: &Path) -> PathBuf {
         })
         .collect()
 }
+
+/// Looks at a folder that seems not to be a run's before refusing it (a concurrent swap).
+const SETTLE_LOOKS: usize = 20;
 
 /// Removes `.NAME.staging-*` and `.NAME.old-*` folders whose process is gone.
 fn remove_stale(parent: &Path, name: &str) {
