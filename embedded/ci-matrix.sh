@@ -2,14 +2,20 @@
 # the Cortex-M0 probes and the figures.
 
 # The demos of the matrix (binaries of flambeau-firmware), then the template.
-DEMOS=(checkerboard usps_infer usps_train fault)
+DEMOS=(checkerboard usps_infer usps_train usps_int8 int8_linear fault)
 NOTES_checkerboard="accuracy parity"
 NOTES_usps_infer="images chip_accuracy host_accuracy prediction_mismatches"
+NOTES_usps_int8="images chip_accuracy host_accuracy prediction_mismatches"
+NOTES_int8_linear="macs checksum odd_size_mismatches"
 NOTES_usps_train="eval_accuracy parity"
 NOTES_template="vectors max_abs_error parity"
 
 # Test images usps_infer classifies in CI on a chip without an FPU.
 SOFT_FLOAT_IMAGES=300
+
+# The int8 dot product board $1's target compiles (the core's build.rs sets
+# cfg(flambeau_dsp) for thumbv7em, ARMv7E-M: SXTB16 and SMLAD).
+dot_path() { [[ $(board_field "$1" target) == thumbv7em* ]] && echo "SMLAD" || echo "plain loop"; }
 
 # Whether board $1's chip has an FPU (its name ends in f, as cortex-m4f).
 has_fpu() { [[ $(board_field "$1" chip) == *f ]]; }
@@ -40,34 +46,65 @@ build_bin() {
   fi
 }
 
-# usps_infer classifies as many test images as the board's flash holds:
-# measure the flash one image takes, then fill what the memory map leaves.
-build_usps_infer() {
-  local board=$1 target=$2 flash exported weights text data
+# Flash of the usps_infer and usps_int8 code, for the first guess of whether every image fits.
+F32_CODE=$((32 * 1024))
+INT8_CODE=$((40 * 1024))
+
+# Sets the image counts of usps_infer (FLAMBEAU_FW_TEST_IMAGES) and usps_int8
+# (FLAMBEAU_FW_INT8_IMAGES) for board $1 (target $2), once, before its builds
+# (a changed count rebuilds every binary): every exported image when the
+# flash holds them, else as many as fit, from the flash one image takes
+# (258 B: pixels, label, host prediction) and the size with one image.
+set_image_counts() {
+  local board=$1 target=$2 flash f32_n int8_n f32_w int8_w fill=() bin var text data
   flash=$(mem_len "$board" FLASH)
-  exported=$(sed -n 's/^usps_test_images *= *//p' "$FLAMBEAU_FW_DATA/manifest.txt")
-  weights=$(stat -c %s "$FLAMBEAU_FW_DATA/usps_mlp.safetensors")
-  if [ $((weights + 32 * 1024 + exported * 258)) -le "$flash" ]; then
+  f32_n=$(sed -n 's/^usps_test_images *= *//p' "$FLAMBEAU_FW_DATA/manifest.txt")
+  f32_w=$(stat -c %s "$FLAMBEAU_FW_DATA/usps_mlp.safetensors")
+  int8_n=$(stat -c %s "$FLAMBEAU_FW_DATA/int8/test_labels.u8")
+  int8_w=$(stat -c %s "$FLAMBEAU_FW_DATA/int8/usps_mlp_int8.safetensors")
+  unset FLAMBEAU_FW_TEST_IMAGES FLAMBEAU_FW_INT8_IMAGES
+  if [ $((f32_w + F32_CODE + f32_n * 258)) -gt "$flash" ]; then
+    fill+=(usps_infer) && export FLAMBEAU_FW_TEST_IMAGES=1
+  elif ! has_fpu "$board" && [ -z "${FLAMBEAU_CI_FULL:-}" ]; then
     # Without an FPU an image takes ten times the instructions: a subset keeps CI short.
-    if has_fpu "$board" || [ -n "${FLAMBEAU_CI_FULL:-}" ]; then
-      unset FLAMBEAU_FW_TEST_IMAGES
-    else
-      export FLAMBEAU_FW_TEST_IMAGES=$SOFT_FLOAT_IMAGES
-    fi
-    build_bin "$board" "$target" usps_infer
-    unset FLAMBEAU_FW_TEST_IMAGES
-    return
+    export FLAMBEAU_FW_TEST_IMAGES=$SOFT_FLOAT_IMAGES
   fi
-  FLAMBEAU_FW_TEST_IMAGES=1 cargo build --quiet --release --target "$target" --features usps --bin usps_infer
-  read -r text data _ < <("$LLVM_BIN/llvm-size" "target/$target/release/usps_infer" | awk 'NR == 2')
-  export FLAMBEAU_FW_TEST_IMAGES=$((1 + (flash - text - data) / 258))
-  until cargo build --quiet --release --target "$target" --features usps --bin usps_infer 2>"$LOGS/fill.log"; do
-    grep -q "will not fit in region\|overflowed by" "$LOGS/fill.log" || { cat "$LOGS/fill.log"; exit 1; }
-    FLAMBEAU_FW_TEST_IMAGES=$((FLAMBEAU_FW_TEST_IMAGES - 1))
+  if [ $((int8_w + INT8_CODE + int8_n * 258)) -gt "$flash" ]; then
+    fill+=(usps_int8) && export FLAMBEAU_FW_INT8_IMAGES=1
+  fi
+  [ ${#fill[@]} -gt 0 ] || return 0
+  # shellcheck disable=SC2046 # one --bin a binary
+  cargo build --quiet --release --target "$target" --features usps $(printf -- '--bin %s ' "${fill[@]}")
+  for bin in "${fill[@]}"; do
+    var=FLAMBEAU_FW_TEST_IMAGES
+    [ "$bin" = usps_int8 ] && var=FLAMBEAU_FW_INT8_IMAGES
+    read -r text data _ < <("$LLVM_BIN/llvm-size" "target/$target/release/$bin" | awk 'NR == 2')
+    export "$var=$((1 + (flash - text - data) / 258))"
   done
-  cp "target/$target/release/usps_infer" "$ELFS/$board/usps_infer"
-  echo "$board: $FLAMBEAU_FW_TEST_IMAGES test images fill its flash"
-  unset FLAMBEAU_FW_TEST_IMAGES
+  # The estimate is exact unless padding moves: step down until both link.
+  for bin in "${fill[@]}"; do
+    var=FLAMBEAU_FW_TEST_IMAGES
+    [ "$bin" = usps_int8 ] && var=FLAMBEAU_FW_INT8_IMAGES
+    until cargo build --quiet --release --target "$target" --features usps --bin "$bin" 2>"$LOGS/fill.log"; do
+      grep -q "will not fit in region\|overflowed by" "$LOGS/fill.log" || { cat "$LOGS/fill.log"; exit 1; }
+      export "$var=$((${!var} - 1))"
+    done
+    echo "$board: ${!var} test images fill its flash ($bin)"
+  done
+}
+
+# Builds binaries $3... for board $1 (target $2): all in one cargo run
+# (their links run in parallel), or one by one if any fails, to report it.
+build_bins() {
+  local board=$1 target=$2 bin
+  shift 2
+  # shellcheck disable=SC2046 # one --bin a binary
+  if cargo build --quiet --release --target "$target" --features usps $(printf -- '--bin %s ' "$@") \
+    2>"$LOGS/build-$board.log"; then
+    for bin in "$@"; do cp "target/$target/release/$bin" "$ELFS/$board/$bin"; done
+  else
+    for bin in "$@"; do build_bin "$board" "$target" "$bin"; done
+  fi
 }
 
 # Builds every demo and the template for board $1.
@@ -76,10 +113,9 @@ build_board() {
   target=$(board_field "$board" target)
   export FLAMBEAU_BOARD=$board
   mkdir -p "$ELFS/$board" "$LOGS/rows/$board"
-  build_bin "$board" "$target" checkerboard
-  build_bin "$board" "$target" fault
-  build_usps_infer "$board" "$target"
-  build_bin "$board" "$target" usps_train
+  set_image_counts "$board" "$target"
+  build_bins "$board" "$target" checkerboard fault usps_infer usps_int8 int8_linear usps_train
+  unset FLAMBEAU_FW_TEST_IMAGES FLAMBEAU_FW_INT8_IMAGES
   if [ -f "$ELFS/$board/usps_train" ] && ! has_fpu "$board" && [ -z "${FLAMBEAU_CI_FULL:-}" ]; then
     # It links (the linker's verdict stands), but soft-float training takes too long for CI.
     rm "$ELFS/$board/usps_train"
@@ -123,18 +159,31 @@ run_demo() {
   infer=$(per_region "$log" infer)
   keys=NOTES_$bin
   for k in ${!keys}; do notes+="$k $(field "$k" "$log.out"); "; done
+  local per_mac=""
+  if [ "$bin" = int8_linear ] && [ "${infer:--}" != - ]; then
+    per_mac=$(awk -v i="$infer" -v m="$(field macs "$log.out")" 'BEGIN { printf "%.2f", i / m }')
+    notes+="insns/MAC $per_mac; $(dot_path "$board"); "
+  fi
   echo "| $bin | $board ($chip) | $((text + data)) | $((data + bss)) | ${stack:--} | $((data + bss + ${stack:-0})) | ${step:--} | ${infer:--} | ${notes%; } |" \
     >"$LOGS/rows/$board/$bin.row"
   local verdict=PASS
   [ "$status" = 0 ] || verdict="FAIL (exit $status)"
-  if [ "${step:--}" != - ]; then verdict+=", $step insns/step"; elif [ "${infer:--}" != - ]; then verdict+=", $infer insns/inference"; fi
+  if [ "${step:--}" != - ]; then
+    verdict+=", $step insns/step"
+  elif [ -n "$per_mac" ]; then
+    verdict+=", $infer insns/call, $per_mac/MAC ($(dot_path "$board"))"
+  elif [ "$bin" = usps_int8 ]; then
+    verdict+=", $infer insns/image, $(field images "$log.out" | cut -d' ' -f1) images"
+  elif [ "${infer:--}" != - ]; then
+    verdict+=", $infer insns/inference"
+  fi
   echo "$verdict" >"$LOGS/rows/$board/$bin.cell"
 }
 
 # Runs everything built for board $1 (in the background of the next build).
 run_board() {
   local board=$1 status=0 calls steps
-  for bin in checkerboard usps_infer usps_train template; do
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template; do
     if [ -f "$ELFS/$board/$bin" ]; then run_demo "$board" "$bin"; fi
   done
   # The plugins' reports come last-loaded first: check on the checkerboard's 200 steps.
@@ -226,10 +275,21 @@ links() {
 }
 
 # Largest hidden width whose training state links within the memory map next
-# to the stack reserve (the linker enforces both): doubling from $3, then bisection.
+# to the stack reserve (the linker enforces both). The last measured width
+# $3 first: when it links and one more does not, two builds settle it;
+# otherwise doubling, then bisection.
 largest_linking() {
-  local bin=$1 var=$2 lo=0 hi=$3 mid
-  while links "$bin" "$var" "$hi"; do lo=$hi hi=$((2 * hi)); done
+  local bin=$1 var=$2 hint=$3 lo=0 hi mid
+  if links "$bin" "$var" "$hint"; then
+    if ! links "$bin" "$var" $((hint + 1)); then
+      echo "$hint"
+      return 0
+    fi
+    lo=$((hint + 1)) hi=$((2 * hint + 2))
+    while links "$bin" "$var" "$hi"; do lo=$hi hi=$((2 * hi)); done
+  else
+    hi=$hint
+  fi
   while [ $((hi - lo)) -gt 1 ]; do
     mid=$(((lo + hi) / 2))
     if links "$bin" "$var" "$mid"; then lo=$mid; else hi=$mid; fi
@@ -237,15 +297,17 @@ largest_linking() {
   echo "$lo"
 }
 
+# The widths last measured (the search confirms or corrects them).
+PROBE_CB_LAST=33
+PROBE_USPS_LAST=4
+
 probe_m0() {
-  PROBE_CB=$(largest_linking probe_checkerboard FLAMBEAU_FW_PROBE_CB_HIDDEN 32)
-  PROBE_USPS=$(largest_linking probe_usps FLAMBEAU_FW_PROBE_USPS_HIDDEN 4)
+  PROBE_CB=$(largest_linking probe_checkerboard FLAMBEAU_FW_PROBE_CB_HIDDEN $PROBE_CB_LAST)
+  PROBE_USPS=$(largest_linking probe_usps FLAMBEAU_FW_PROBE_USPS_HIDDEN $PROBE_USPS_LAST)
   echo "largest widths that link: 2-$PROBE_CB-1 (checkerboard, Adam, batch 16), 256-$PROBE_USPS-10 (USPS, SGD, batch 1)"
-  for p in "probe_checkerboard FLAMBEAU_FW_PROBE_CB_HIDDEN=$PROBE_CB" "probe_usps FLAMBEAU_FW_PROBE_USPS_HIDDEN=$PROBE_USPS"; do
-    set -- $p
-    env "$2" FLAMBEAU_BOARD=microbit cargo build --quiet --release --target thumbv6m-none-eabi --features usps --bin "$1"
-    cp "target/thumbv6m-none-eabi/release/$1" "$ELFS/microbit/$1"
-  done
+  FLAMBEAU_FW_PROBE_CB_HIDDEN=$PROBE_CB FLAMBEAU_FW_PROBE_USPS_HIDDEN=$PROBE_USPS FLAMBEAU_BOARD=microbit \
+    cargo build --quiet --release --target thumbv6m-none-eabi --features usps --bin probe_checkerboard --bin probe_usps
+  for bin in probe_checkerboard probe_usps; do cp "target/thumbv6m-none-eabi/release/$bin" "$ELFS/microbit/$bin"; done
   NOTES_probe_checkerboard="demo parameters accuracy"
   NOTES_probe_usps="demo parameters eval_accuracy"
   run_demo microbit probe_checkerboard
@@ -256,7 +318,7 @@ write_figures() {
   local board bin
   echo "| demo | board (chip) | flash (text+data, B) | static RAM (data+bss, B) | peak stack (B) | RAM total (B) | insns / training step | insns / inference | result |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
-  for bin in checkerboard usps_infer usps_train template probe_checkerboard probe_usps; do
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template probe_checkerboard probe_usps; do
     for board in "${BOARDS[@]}"; do
       if [ -f "$LOGS/rows/$board/$bin.row" ]; then cat "$LOGS/rows/$board/$bin.row"; fi
     done
@@ -264,7 +326,7 @@ write_figures() {
   echo
   printf '| demo |'; for board in "${BOARDS[@]}"; do printf ' %s (%s) |' "$(board_field "$board" chip)" "$board"; done; echo
   printf '|---|'; for _ in "${BOARDS[@]}"; do printf -- '---|'; done; echo
-  for bin in checkerboard usps_infer usps_train template; do
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template; do
     printf '| %s |' "$bin"
     for board in "${BOARDS[@]}"; do printf ' %s |' "$(cat "$LOGS/rows/$board/$bin.cell" 2>/dev/null || echo "not built")"; done
     echo
@@ -272,7 +334,8 @@ write_figures() {
   echo
   echo "Budgets (board files): $(for b in "${BOARDS[@]}"; do printf '%s %s B flash / %s B RAM (stack reserve %s B); ' \
     "$b" "$(mem_len "$b" FLASH)" "$(mem_len "$b" RAM)" "$(stack_reserve "$b")"; done)" \
-    "Host USPS MLP test accuracy: $HOST_ACC." \
+    "Host USPS MLP test accuracy: $HOST_ACC; int8 ($INT8_HOST)." \
+    "Int8 dot product: $(for b in "${BOARDS[@]}"; do printf '%s %s; ' "$b" "$(dot_path "$b")"; done)" \
     "Largest nets the Cortex-M0 trains: 2-$PROBE_CB-1 (checkerboard recipe) and 256-$PROBE_USPS-10 (USPS, SGD, batch 1)." \
     "Instructions: QEMU TCG plugin, per bench_*_start..stop region, averaged over its calls; qemu $QEMU_VERSION."
 }

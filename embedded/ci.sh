@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The firmware on emulated microcontrollers, end to end:
-#   tools -> USPS export and host parity test -> for each QEMU board of
-#   board/boards/ (microbit Cortex-M0, mps2-an385 M3, mps2-an386 M4F,
-#   mps2-an500 M7F, mps2-an505 M33F): build every demo and the template,
+#   tools -> USPS export (f32, then int8) and host parity test -> for each
+#   QEMU board of board/boards/ (microbit Cortex-M0, mps2-an385 M3,
+#   mps2-an386 M4F, mps2-an500 M7F, mps2-an505 M33F): build every demo
+#   (f32 and int8) and the template,
 #   report the ones the linker says do not fit, run the others under QEMU
 #   with an instruction-counting plugin -> RTT output without a debugger ->
 #   no-allocator proofs -> largest trainable network on the Cortex-M0 ->
@@ -63,6 +64,11 @@ step "export the USPS model and images (host, from $DATA)"
 (cd "$ROOT" && timed cargo run --quiet --release -p flambeau-harness --example export_firmware -- \
   --data "$DATA" --out "$FLAMBEAU_FW_DATA") | tee "$LOGS/export.log"
 HOST_ACC=$(sed -n 's/^host USPS MLP: test accuracy .* = //p' "$LOGS/export.log")
+
+step "quantise the USPS model to int8 and export its images (host)"
+(cd "$ROOT" && timed cargo run --quiet --release -p flambeau-harness --example export_int8 -- \
+  --data "$DATA" --fw-data "$FLAMBEAU_FW_DATA") | tee "$LOGS/export-int8.log"
+INT8_HOST=$(sed -n 's/^host int8 USPS MLP: //p' "$LOGS/export-int8.log")
 
 step "host parity test (the firmware's training routine on the host)"
 if ! (cd "$ROOT" && timed cargo test --quiet --release -p flambeau-harness --test firmware_parity -- --nocapture) \

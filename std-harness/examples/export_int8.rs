@@ -9,8 +9,9 @@
 //! Reads `FW/usps_mlp.safetensors` (pixels in `[0, 1]`) and writes into `FW/int8/`:
 //! `usps_mlp_int8.safetensors`; `test_images.i8` (2007 images, 256 codes
 //! each), `test_labels.u8`, `test_predictions.u8` (the host's int8 classes,
-//! by the core's `QNetwork` reading the same file); and the first
-//! `--m0-images` of each (`m0_…`) for the Cortex-M0's smaller flash.
+//! by the core's `QNetwork` reading the same file). The firmware's build
+//! embeds as many of the images as the board's flash holds
+//! (`FLAMBEAU_FW_INT8_IMAGES`).
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -18,9 +19,6 @@ use std::path::PathBuf;
 use flambeau_harness::console::Console;
 use flambeau_harness::experiments::Ctx;
 use flambeau_harness::quantize::{self, Calibration, QuantizeArgs};
-
-/// Test images the Cortex-M0 build embeds (what its 256 KiB of flash holds beside the model and code).
-const M0_IMAGES: usize = 760;
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -32,7 +30,7 @@ fn main() {
 }
 
 fn run() -> Res<()> {
-    let (data, fw, m0) = parse_args()?;
+    let (data, fw) = parse_args()?;
     let out = fw.join("int8");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let ctx = Ctx {
@@ -56,7 +54,6 @@ fn run() -> Res<()> {
     let (pred, codes) = quantize::int8_predictions(&bytes, &test_x)?;
     let pred: Vec<u8> = pred.iter().map(|&c| c as u8).collect();
     let codes: Vec<u8> = codes.iter().map(|&c| c as u8).collect();
-    let m0 = m0.min(labels.len());
     let correct = |n: usize| pred[..n].iter().zip(&labels[..n]).filter(|(p, l)| p == l).count();
     println!(
         "host int8 USPS MLP: {}/{} correct; f32 {:.2} %, int8 {:.2} %",
@@ -65,17 +62,10 @@ fn run() -> Res<()> {
         q.f32_accuracy,
         q.int8_accuracy
     );
-    println!(
-        "host int8 USPS MLP, first {m0} images (Cortex-M0): {}/{m0} correct",
-        correct(m0)
-    );
-    let files: [(&str, &[u8]); 6] = [
+    let files: [(&str, &[u8]); 3] = [
         ("test_images.i8", &codes),
         ("test_labels.u8", &labels),
         ("test_predictions.u8", &pred),
-        ("m0_test_images.i8", &codes[..m0 * 256]),
-        ("m0_test_labels.u8", &labels[..m0]),
-        ("m0_test_predictions.u8", &pred[..m0]),
     ];
     for (name, bytes) in files {
         let path = out.join(name);
@@ -85,28 +75,20 @@ fn run() -> Res<()> {
     Ok(())
 }
 
-fn parse_args() -> Res<(PathBuf, PathBuf, usize)> {
-    let (mut data, mut fw, mut m0) = (None, None, M0_IMAGES);
+fn parse_args() -> Res<(PathBuf, PathBuf)> {
+    let (mut data, mut fw) = (None, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--data" => data = args.next().map(PathBuf::from),
             "--fw-data" => fw = args.next().map(PathBuf::from),
-            "--m0-images" => {
-                m0 = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .ok_or("--m0-images takes a count")?
-            }
             other => {
-                return Err(
-                    format!("unknown argument {other:?}; usage: --data DIR --fw-data DIR [--m0-images N]").into(),
-                );
+                return Err(format!("unknown argument {other:?}; usage: --data DIR --fw-data DIR").into());
             }
         }
     }
     match (data, fw) {
-        (Some(d), Some(f)) => Ok((d, f, m0)),
-        _ => Err("usage: export_int8 --data DIR --fw-data DIR [--m0-images N]".into()),
+        (Some(d), Some(f)) => Ok((d, f)),
+        _ => Err("usage: export_int8 --data DIR --fw-data DIR".into()),
     }
 }

@@ -7,8 +7,8 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use flambeau::{QLayer, QLinear};
+use flambeau_board::println;
 use flambeau_demos::{Bench, Region};
 use flambeau_firmware::{CHIP, Markers, check, code, finish};
 
@@ -43,6 +43,7 @@ static mut WIDE: [i16; IN] = [0; IN];
 
 #[entry]
 fn main() -> ! {
+    flambeau_firmware::init();
     // SAFETY: `main` runs once and is the only code that touches these statics.
     let (input, output, wide) = unsafe {
         (
@@ -89,9 +90,9 @@ fn main() -> ! {
         let expected = (q + 5).clamp(-128, 127);
         bad += usize::from(i32::from(yo) != expected);
     }
-    hprintln!("demo = int8_linear on {}", CHIP);
-    hprintln!("odd_size_mismatches = {}", bad);
-    hprintln!("macs = {}", IN * OUT);
-    hprintln!("checksum = {}", sum);
+    println!("demo = int8_linear on {}", CHIP);
+    println!("odd_size_mismatches = {}", bad);
+    println!("macs = {}", IN * OUT);
+    println!("checksum = {}", sum);
     finish(if bad == 0 { code::PASS } else { code::MISMATCH })
 }

@@ -3,19 +3,26 @@
 //! place from its int8 safetensors bytes in flash, classifies USPS test
 //! images stored in flash as int8 codes (one byte a pixel). It passes when
 //! every prediction equals the host's int8 prediction for the same file and
-//! images, and the accuracy reaches the bar. The Cortex-M4F classifies all
-//! 2007 test images, the Cortex-M0 the first ones its flash holds.
+//! images, and the accuracy reaches the bar. Boards with 1 MiB of flash
+//! classify all 2007 test images, the Cortex-M0 the first ones its flash
+//! holds (`FLAMBEAU_FW_INT8_IMAGES`; by default as many as fit).
 //!
-//! Build with `FLAMBEAU_FW_DATA` set to the absolute path of the exported folder.
+//! Build with the feature `usps` and `FLAMBEAU_FW_DATA` naming the exported
+//! folder, into which `export_int8` wrote `int8/`.
 #![no_std]
 #![no_main]
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use flambeau::{QFootprint, QLinear, QLut, QNetwork};
+use flambeau_board::println;
 use flambeau_demos::usps::{ACCURACY_BAR_PER_MILLE, PIXELS};
 use flambeau_demos::{Bench, Region, per_mille};
 use flambeau_firmware::{CHIP, Markers, check, code, finish, print_percent};
+
+/// The int8 model and test images in flash (`FLAMBEAU_FW_DATA/int8`).
+mod data {
+    include!(concat!(env!("OUT_DIR"), "/fw_int8.rs"));
+}
 
 /// The int8 USPS MLP, as the int8 file stores it.
 type QMlp<'a> = (
@@ -27,25 +34,10 @@ type QMlp<'a> = (
 );
 type Fp<'a> = QFootprint<QMlp<'a>>;
 
-macro_rules! fw_data {
-    ($file:literal) => {
-        include_bytes!(concat!(env!("FLAMBEAU_FW_DATA"), "/int8/", $file))
-    };
-}
-
-static MODEL: &[u8] = fw_data!("usps_mlp_int8.safetensors");
-#[cfg(not(armv6m))]
-static IMAGES: &[u8] = fw_data!("test_images.i8");
-#[cfg(not(armv6m))]
-static LABELS: &[u8] = fw_data!("test_labels.u8");
-#[cfg(not(armv6m))]
-static HOST: &[u8] = fw_data!("test_predictions.u8");
-#[cfg(armv6m)]
-static IMAGES: &[u8] = fw_data!("m0_test_images.i8");
-#[cfg(armv6m)]
-static LABELS: &[u8] = fw_data!("m0_test_labels.u8");
-#[cfg(armv6m)]
-static HOST: &[u8] = fw_data!("m0_test_predictions.u8");
+static MODEL: &[u8] = data::USPS_MLP_INT8_SAFETENSORS;
+static IMAGES: &[u8] = data::INT8_TEST_IMAGES_I8;
+static LABELS: &[u8] = data::INT8_TEST_LABELS_U8;
+static HOST: &[u8] = data::INT8_HOST_PREDICTIONS_U8;
 
 // Activations and scratch only: the parameters stay in flash.
 static mut ACT: [i8; Fp::ACT] = [0; Fp::ACT];
@@ -55,6 +47,7 @@ static mut INPUT: [i8; PIXELS] = [0; PIXELS];
 
 #[entry]
 fn main() -> ! {
+    flambeau_firmware::init();
     // SAFETY: `main` runs once and is the only code that touches these statics.
     let (act, wide, input) = unsafe {
         (
@@ -63,13 +56,13 @@ fn main() -> ! {
             &mut *core::ptr::addr_of_mut!(INPUT),
         )
     };
-    hprintln!("demo = usps_int8 on {}", CHIP);
-    hprintln!(
+    println!("demo = usps_int8 on {}", CHIP);
+    println!(
         "weights = {} bytes in flash at {:#010x}",
         MODEL.len(),
         MODEL.as_ptr() as usize
     );
-    hprintln!(
+    println!(
         "footprint: {} int8 activations + {} int16 scratch = {} bytes of RAM",
         Fp::ACT,
         Fp::WIDE,
@@ -97,18 +90,18 @@ fn main() -> ! {
         }
     }
     let n = LABELS.len().min(HOST.len()).min(IMAGES.len() / PIXELS);
-    hprintln!("images = {}", n);
+    println!("images = {} of the {} exported", n, data::INT8_TEST_IMAGES_EXPORTED);
     print_percent("chip_accuracy", per_mille(correct, n));
     print_percent("host_accuracy", per_mille(host_correct, n));
-    hprintln!("prediction_mismatches = {}", mismatches);
+    println!("prediction_mismatches = {}", mismatches);
     if let Some((i, chip, host)) = first {
-        hprintln!("first mismatch: image {} chip {} host {}", i, chip, host);
+        println!("first mismatch: image {} chip {} host {}", i, chip, host);
     }
     let status = if mismatches > 0 {
-        hprintln!("FAIL: the chip's predictions differ from the host's");
+        println!("FAIL: the chip's predictions differ from the host's");
         code::MISMATCH
     } else if n == 0 || per_mille(correct, n) < ACCURACY_BAR_PER_MILLE {
-        hprintln!("FAIL: accuracy below {} per-mille", ACCURACY_BAR_PER_MILLE);
+        println!("FAIL: accuracy below {} per-mille", ACCURACY_BAR_PER_MILLE);
         code::ACCURACY
     } else {
         code::PASS
