@@ -201,3 +201,16 @@ fn bombs_under_an_address_space_cap_end_in_clean_errors() {
         assert!(!Path::new(&tmp.path().join("out")).exists());
     }
 }
+
+#[test]
+fn dimensions_whose_product_overflows_64_bits_are_refused() {
+    // Found by the fuzzer: 3 sizes of about 2^30 each (their product overflowed a u64).
+    let mut bytes = 0x0803u32.to_be_bytes().to_vec();
+    for d in [0x742d_0a40u32, 0x7474_0a00, 0x0008_0374] {
+        bytes.extend(d.to_be_bytes());
+    }
+    let err = flambeau_harness::data::idx::parse_images(&bytes, "huge")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("more than the 67108864 the loader accepts"), "{err}");
+}

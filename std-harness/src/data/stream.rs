@@ -24,15 +24,17 @@ pub(super) fn read_body(
     dims: [u32; 3],
     mut take: impl FnMut(&[u8]) -> Result<(), DataError>,
 ) -> Result<(), DataError> {
-    let need = dims.iter().map(|&d| u64::from(d)).product::<u64>();
-    if need > MAX_VALUES {
+    // Three 32-bit sizes multiply to at most 96 bits: u128 cannot overflow.
+    let declared = dims.iter().map(|&d| u128::from(d)).product::<u128>();
+    if declared > u128::from(MAX_VALUES) {
         return Err(DataError::TooManyValues {
             file: name.to_owned(),
             header: header.to_owned(),
-            values: need,
+            values: u64::try_from(declared).unwrap_or(u64::MAX),
             limit: MAX_VALUES,
         });
     }
+    let need = declared as u64;
     let mut chunk = vec![0u8; CHUNK];
     let mut have = 0u64;
     while have < need {
