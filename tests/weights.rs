@@ -144,7 +144,7 @@ fn wrong_names_shapes_and_values_are_named() {
     let err = load(&nan).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "safetensors: tensor \"2.bias\": element 3 is NaN or infinite"
+        "safetensors: tensor \"2.bias\": element 3 is NaN or infinite (in the graph's float type)"
     );
 }
 

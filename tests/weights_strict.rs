@@ -341,3 +341,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn values_beyond_the_graphs_float_type_are_refused() {
+    // Found by the fuzzer: an F64 1e300 is finite in the file and infinite as f32.
+    let huge = |v: f32| if v == 0.125 { 1e300f64 } else { f64::from(v) }.to_le_bytes().to_vec();
+    let bytes = model_file(Dtype::F64, huge, &[]);
+    assert_eq!(
+        load_with(&bytes, Strictness::Strict).unwrap_err().to_string(),
+        "safetensors: tensor \"0.weight\": element 0 is NaN or infinite (in the graph's float type)"
+    );
+    let (mut tape, mut arena) = (vec![Node::EMPTY; Fp::NODES], vec![0.0f64; Fp::ARENA]);
+    let mut net = Trainer::<f64, Mlp, CrossEntropyLoss, 1>::new(MLP, CrossEntropyLoss, &mut tape, &mut arena).unwrap();
+    net.graph_mut().load_safetensors(&bytes).unwrap();
+    assert_eq!(net.graph().params()[0], 1e300);
+}

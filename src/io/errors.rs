@@ -376,7 +376,12 @@ impl fmt::Display for SafetensorsError {
                     "tensor {name}: the model expects shape {expected}, the file holds {got}"
                 )
             }
-            E::NonFinite { name, index } => write!(f, "tensor {name}: element {index} is NaN or infinite"),
+            E::NonFinite { name, index } => {
+                write!(
+                    f,
+                    "tensor {name}: element {index} is NaN or infinite (in the graph's float type)"
+                )
+            }
             E::NotAFloat { name, dtype } => {
                 write!(
                     f,

@@ -137,7 +137,7 @@ impl<T: Float> Graph<'_, T> {
     pub fn load_safetensors_with(&mut self, bytes: &[u8], strictness: Strictness) -> Result<(), Error> {
         let st = SafeTensors::parse(bytes)?;
         for (node, info, _) in self.param_tensors() {
-            check_tensor(node, &info, find(&st, &info)?)?;
+            check_tensor::<T>(node, &info, find(&st, &info)?)?;
         }
         if strictness == Strictness::Strict {
             self.check_unexpected(&st)?;
@@ -198,7 +198,7 @@ impl<T: Float> Graph<'_, T> {
         for node in self.tape_mut() {
             if let Op::Param(info) = node.op {
                 let view = find(&weights, &info)?;
-                check_tensor(node, &info, view)?;
+                check_tensor::<T>(node, &info, view)?;
                 if view.dtype != T::DTYPE {
                     return Err(SafetensorsError::DtypeMismatch {
                         name: TensorName::new(&param_name(&info)),
@@ -221,7 +221,9 @@ fn find<'a>(st: &SafeTensors<'a>, info: &ParamInfo) -> Result<TensorView<'a>, Sa
     })
 }
 
-fn check_tensor(node: &Node, info: &ParamInfo, view: TensorView<'_>) -> Result<(), SafetensorsError> {
+/// Checks a tensor against a parameter: float dtype, shape, and values
+/// finite once converted to `T` (an F64 `1e300` is infinite as `f32`).
+fn check_tensor<T: Float>(node: &Node, info: &ParamInfo, view: TensorView<'_>) -> Result<(), SafetensorsError> {
     let name = || TensorName::new(&param_name(info));
     if !view.dtype.is_float() {
         return Err(SafetensorsError::NotAFloat {
@@ -237,7 +239,7 @@ fn check_tensor(node: &Node, info: &ParamInfo, view: TensorView<'_>) -> Result<(
             got: Dims::new(view.shape().iter().copied()),
         });
     }
-    if let Some(index) = view.values_f64().position(|v| !v.is_finite()) {
+    if let Some(index) = view.values::<T>().position(|v| !v.is_finite()) {
         return Err(SafetensorsError::NonFinite { name: name(), index });
     }
     Ok(())
