@@ -24,7 +24,12 @@ template_int8_folder() {
   rm -rf "$TEMPLATE_INT8"
   mkdir -p "$TEMPLATE_INT8"
   cp -r "$EMB/template/Cargo.toml" "$EMB/template/Cargo.lock" "$EMB/template/build.rs" "$EMB/template/src" "$TEMPLATE_INT8/"
-  sed -i -e "s|path = \"\.\./\.\.\"|path = \"$ROOT\"|" -e "s|path = \"\.\./board\"|path = \"$EMB/board\"|" "$TEMPLATE_INT8/Cargo.toml"
+  # Its own package and binary name: cargo tells packages apart by name and
+  # workspace-relative path, so an unrenamed copy would pass for the template.
+  sed -i -e "s|path = \"\.\./\.\.\"|path = \"$ROOT\"|" -e "s|path = \"\.\./board\"|path = \"$EMB/board\"|" \
+    -e 's|^name = "flambeau-template"|name = "flambeau-template-int8"|' -e 's|^name = "model"|name = "model_int8"|' \
+    "$TEMPLATE_INT8/Cargo.toml"
+  grep -q '^name = "model_int8"' "$TEMPLATE_INT8/Cargo.toml" || { echo "template-int8: renaming failed" >&2; exit 1; }
   (cd "$ROOT" && timed cargo run --quiet "${HOST_PROFILE[@]}" -p flambeau-harness --bin flambeau -- \
     export --model "$FLAMBEAU_FW_DATA/int8/usps_mlp_int8.safetensors" --out "$TEMPLATE_INT8/model")
 }
@@ -126,11 +131,11 @@ build_bins() {
   fi
 }
 
-# Builds the template crate in folder $4 for board $1 (target $2) as demo $3.
+# Builds the template crate in folder $4 (its binary $5) for board $1 (target $2) as demo $3.
 build_template() {
-  local board=$1 target=$2 name=$3 dir=$4 log=$LOGS/build-$1-$3.log
+  local board=$1 target=$2 name=$3 dir=$4 bin=$5 log=$LOGS/build-$1-$3.log
   if (cd "$dir" && CARGO_TARGET_DIR=$EMB/target cargo build --quiet --release --target "$target") 2>"$log"; then
-    cp "$EMB/target/$target/release/model" "$ELFS/$board/$name"
+    cp "$EMB/target/$target/release/$bin" "$ELFS/$board/$name"
   elif grep -qE "will not fit in region|overflowed by|leaves less than" "$log"; then
     not_fit "$board" "$name" "$log"
   else
@@ -155,9 +160,9 @@ build_board() {
       >"$LOGS/rows/$board/usps_train.row"
     echo "fits, not run (soft-float, slow)" >"$LOGS/rows/$board/usps_train.cell"
   fi
-  build_template "$board" "$target" template "$EMB/template"
+  build_template "$board" "$target" template "$EMB/template" model
   if [[ " $TEMPLATE_INT8_BOARDS " == *" $board "* ]]; then
-    build_template "$board" "$target" template_int8 "$TEMPLATE_INT8"
+    build_template "$board" "$target" template_int8 "$TEMPLATE_INT8" model_int8
   else
     echo "not run by CI (runs on: $TEMPLATE_INT8_BOARDS)" >"$LOGS/rows/$board/template_int8.cell"
   fi
@@ -227,6 +232,9 @@ run_board() {
     wait "${j#*:}" || true
     cat "$LOGS/run-$board-${j%%:*}.log"
   done
+  if [ -f "$ELFS/$board/template_int8" ] && ! grep -q "^int8 weights = " "$LOGS/template_int8-$board.out"; then
+    fail "template_int8 on $board did not run the int8 model"
+  fi
   # The plugins' reports come last-loaded first: check on the checkerboard's 200 steps.
   calls=$(region_calls "$LOGS/checkerboard-$board" train)
   steps=$(field steps "$LOGS/checkerboard-$board.out" | cut -d' ' -f1)
