@@ -9,6 +9,30 @@ NOTES_usps_int8="images chip_accuracy host_accuracy prediction_mismatches"
 NOTES_int8_linear="macs checksum odd_size_mismatches"
 NOTES_usps_train="eval_accuracy parity"
 NOTES_template="vectors max_abs_error parity"
+NOTES_template_int8="vectors parity"
+
+# Boards the template runs the int8 USPS MLP on (the Cortex-M0 and the M4F).
+TEMPLATE_INT8_BOARDS="microbit mps2-an386"
+# A copy of the template whose model/ is the int8 USPS MLP, as `flambeau
+# export` writes it: made by template_int8_folder, built as the template.
+TEMPLATE_INT8=$EMB/target/template-int8
+
+# Exports the int8 USPS MLP with `flambeau export` into a copy of the
+# template, its two path dependencies pointed at this checkout (as the
+# template's README says to do for a copy kept elsewhere).
+template_int8_folder() {
+  rm -rf "$TEMPLATE_INT8"
+  mkdir -p "$TEMPLATE_INT8"
+  cp -r "$EMB/template/Cargo.toml" "$EMB/template/Cargo.lock" "$EMB/template/build.rs" "$EMB/template/src" "$TEMPLATE_INT8/"
+  # Its own package and binary name: cargo tells packages apart by name and
+  # workspace-relative path, so an unrenamed copy would pass for the template.
+  sed -i -e "s|path = \"\.\./\.\.\"|path = \"$ROOT\"|" -e "s|path = \"\.\./board\"|path = \"$EMB/board\"|" \
+    -e 's|^name = "flambeau-template"|name = "flambeau-template-int8"|' -e 's|^name = "model"|name = "model_int8"|' \
+    "$TEMPLATE_INT8/Cargo.toml"
+  grep -q '^name = "model_int8"' "$TEMPLATE_INT8/Cargo.toml" || { echo "template-int8: renaming failed" >&2; exit 1; }
+  (cd "$ROOT" && timed cargo run --quiet "${HOST_PROFILE[@]}" -p flambeau-harness --bin flambeau -- \
+    export --model "$FLAMBEAU_FW_DATA/int8/usps_mlp_int8.safetensors" --out "$TEMPLATE_INT8/model")
+}
 
 # Test images usps_infer classifies in CI on a chip without an FPU.
 SOFT_FLOAT_IMAGES=300
@@ -107,6 +131,19 @@ build_bins() {
   fi
 }
 
+# Builds the template crate in folder $4 (its binary $5) for board $1 (target $2) as demo $3.
+build_template() {
+  local board=$1 target=$2 name=$3 dir=$4 bin=$5 log=$LOGS/build-$1-$3.log
+  if (cd "$dir" && CARGO_TARGET_DIR=$EMB/target cargo build --quiet --release --target "$target") 2>"$log"; then
+    cp "$EMB/target/$target/release/$bin" "$ELFS/$board/$name"
+  elif grep -qE "will not fit in region|overflowed by|leaves less than" "$log"; then
+    not_fit "$board" "$name" "$log"
+  else
+    cat "$log"
+    fail "build of $name for $board"
+  fi
+}
+
 # Builds every demo and the template for board $1.
 build_board() {
   local board=$1 target s=$SECONDS
@@ -123,14 +160,11 @@ build_board() {
       >"$LOGS/rows/$board/usps_train.row"
     echo "fits, not run (soft-float, slow)" >"$LOGS/rows/$board/usps_train.cell"
   fi
-  local log=$LOGS/build-$board-template.log
-  if (cd template && CARGO_TARGET_DIR=$EMB/target cargo build --quiet --release --target "$target") 2>"$log"; then
-    cp "target/$target/release/model" "$ELFS/$board/template"
-  elif grep -qE "will not fit in region|overflowed by|leaves less than" "$log"; then
-    not_fit "$board" template "$log"
+  build_template "$board" "$target" template "$EMB/template" model
+  if [[ " $TEMPLATE_INT8_BOARDS " == *" $board "* ]]; then
+    build_template "$board" "$target" template_int8 "$TEMPLATE_INT8" model_int8
   else
-    cat "$log"
-    fail "build of the template for $board"
+    echo "not run by CI (runs on: $TEMPLATE_INT8_BOARDS)" >"$LOGS/rows/$board/template_int8.cell"
   fi
   unset FLAMBEAU_BOARD
   echo "[time] $((SECONDS - s)) s: builds for $board ($target)"
@@ -182,10 +216,25 @@ run_demo() {
 
 # Runs everything built for board $1 (in the background of the next build).
 run_board() {
-  local board=$1 status=0 calls steps
-  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template; do
-    if [ -f "$ELFS/$board/$bin" ]; then run_demo "$board" "$bin"; fi
+  local board=$1 status=0 calls steps bin jobs=()
+  # Two QEMU runs at a time, each printing to its own log, shown in order.
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8; do
+    [ -f "$ELFS/$board/$bin" ] || continue
+    run_demo "$board" "$bin" >"$LOGS/run-$board-$bin.log" 2>&1 &
+    jobs+=("$bin:$!")
+    if [ ${#jobs[@]} -ge 2 ]; then
+      wait "${jobs[0]#*:}" || true
+      cat "$LOGS/run-$board-${jobs[0]%%:*}.log"
+      jobs=("${jobs[@]:1}")
+    fi
   done
+  for j in "${jobs[@]}"; do
+    wait "${j#*:}" || true
+    cat "$LOGS/run-$board-${j%%:*}.log"
+  done
+  if [ -f "$ELFS/$board/template_int8" ] && ! grep -q "^int8 weights = " "$LOGS/template_int8-$board.out"; then
+    fail "template_int8 on $board did not run the int8 model"
+  fi
   # The plugins' reports come last-loaded first: check on the checkerboard's 200 steps.
   calls=$(region_calls "$LOGS/checkerboard-$board" train)
   steps=$(field steps "$LOGS/checkerboard-$board.out" | cut -d' ' -f1)
@@ -318,7 +367,7 @@ write_figures() {
   local board bin
   echo "| demo | board (chip) | flash (text+data, B) | static RAM (data+bss, B) | peak stack (B) | RAM total (B) | insns / training step | insns / inference | result |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
-  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template probe_checkerboard probe_usps; do
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8 probe_checkerboard probe_usps; do
     for board in "${BOARDS[@]}"; do
       if [ -f "$LOGS/rows/$board/$bin.row" ]; then cat "$LOGS/rows/$board/$bin.row"; fi
     done
@@ -326,7 +375,7 @@ write_figures() {
   echo
   printf '| demo |'; for board in "${BOARDS[@]}"; do printf ' %s (%s) |' "$(board_field "$board" chip)" "$board"; done; echo
   printf '|---|'; for _ in "${BOARDS[@]}"; do printf -- '---|'; done; echo
-  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template; do
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8; do
     printf '| %s |' "$bin"
     for board in "${BOARDS[@]}"; do printf ' %s |' "$(cat "$LOGS/rows/$board/$bin.cell" 2>/dev/null || echo "not built")"; done
     echo

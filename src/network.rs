@@ -6,9 +6,11 @@ use crate::float::Float;
 use crate::footprint::InferenceFootprint;
 use crate::graph::{Graph, Layout};
 use crate::io::SafeTensors;
-use crate::layers::Model;
+use crate::layers::{Model, Module};
+use crate::ops::OpSet;
 use crate::shape::{Shape, Var};
 use crate::tape::Node;
+use core::marker::PhantomData;
 
 /// A model `M` recorded at batch size `B` for inference.
 pub struct Network<'a, T: Float, M: Model, const B: usize> {
@@ -76,6 +78,8 @@ impl<'a, T: Float, M: Model, const B: usize> Network<'a, T, M, B> {
     fn record(model: &M, mut graph: Graph<'a, T>) -> Result<Self, Error> {
         let input = graph.input::<B, M::Input>()?;
         let output = model.build(&mut graph, input)?;
+        // The layers' op sets cover what they recorded (a test checks every layer).
+        debug_assert!(graph.ops_within(OpsOf::<M>::OPS | crate::ops::kinds::INPUT));
         graph.bind_weights()?;
         Ok(Network { graph, input, output })
     }
@@ -121,7 +125,9 @@ impl<'a, T: Float, M: Model, const B: usize> Network<'a, T, M, B> {
     /// its valid rows. (Values written in place are not checked for NaN:
     /// every op still gives finite outputs.)
     pub fn forward(&mut self) -> &[T] {
-        self.graph.forward();
+        // Only the forward code of the ops the model's layers record is linked.
+        let nodes = self.graph.nodes().len();
+        self.graph.forward_range_in::<OpsOf<M>>(0, nodes);
         self.graph.value(self.output)
     }
 
@@ -154,4 +160,73 @@ fn check_tape<M: Model, const B: usize>(tape: &[Node]) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+/// The op set of model `M`: the ops its layers record.
+struct OpsOf<M>(PhantomData<M>);
+
+impl<M: Model> OpSet for OpsOf<M> {
+    const OPS: u64 = <M as Module<M::Input>>::OPS;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::{
+        AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, Linear, LogSoftmax, MaxPool1d, MaxPool2d, ReLU, Sequential,
+        Sigmoid, Softmax, Tanh,
+    };
+    use crate::ops::kinds;
+
+    /// Records `model` and returns whether its tape holds only ops of its set,
+    /// and the set.
+    fn covered<M: Model>(model: &M) -> (bool, u64) {
+        let mut tape = [Node::EMPTY; 64];
+        let mut arena = [0.0f32; 4096];
+        let net = Network::<f32, M, 1>::new(model, &mut tape, &mut arena).unwrap();
+        let set = OpsOf::<M>::OPS;
+        (net.graph.ops_within(set | kinds::INPUT), set)
+    }
+
+    #[test]
+    fn every_layer_declares_the_ops_it_records_and_no_more() {
+        type Mlp = Sequential<(Linear<4, 3>, Tanh, Linear<3, 3>, Sigmoid, ReLU, Softmax, LogSoftmax)>;
+        let mlp: Mlp = Sequential::new((Linear::new(), Tanh, Linear::new(), Sigmoid, ReLU, Softmax, LogSoftmax));
+        let (ok, set) = covered(&mlp);
+        assert!(ok);
+        let expected = kinds::PARAM | kinds::LINEAR | kinds::TANH | kinds::SIGMOID;
+        assert_eq!(set, expected | kinds::RELU | kinds::SOFTMAX | kinds::LOG_SOFTMAX);
+
+        type Cnn1 = Sequential<(
+            Conv1d<1, 2, 3, 8, 6>,
+            MaxPool1d<2, 2, 3>,
+            AvgPool1d<1, 1, 3>,
+            Flatten<6>,
+            Linear<6, 2>,
+        )>;
+        let cnn1: Cnn1 = Sequential::new((Conv1d::new(), MaxPool1d, AvgPool1d, Flatten, Linear::new()));
+        let (ok, set) = covered(&cnn1);
+        assert!(ok);
+        let conv = kinds::PARAM | kinds::CONV1D | kinds::MAX_POOL1D | kinds::AVG_POOL1D | kinds::LINEAR;
+        assert_eq!(set, conv);
+
+        type Cnn2 = Sequential<(
+            Conv2d<1, 2, 3, 6, 6, 4, 4>,
+            MaxPool2d<2, 2, 2, 2>,
+            AvgPool2d<1, 1, 2, 2>,
+            Flatten<8>,
+        )>;
+        let cnn2: Cnn2 = Sequential::new((Conv2d::new(), MaxPool2d, AvgPool2d, Flatten));
+        let (ok, set) = covered(&cnn2);
+        assert!(ok);
+        assert_eq!(
+            set,
+            kinds::PARAM | kinds::CONV2D | kinds::MAX_POOL2D | kinds::AVG_POOL2D
+        );
+        // A set that misses a recorded op is caught.
+        let net_tape = &mut [Node::EMPTY; 64];
+        let arena = &mut [0.0f32; 4096];
+        let net = Network::<f32, Mlp, 1>::new(&mlp, net_tape, arena).unwrap();
+        assert!(!net.graph.ops_within(kinds::INPUT | kinds::PARAM | kinds::LINEAR));
+    }
 }

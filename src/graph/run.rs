@@ -57,6 +57,17 @@ impl<T: Float> Graph<'_, T> {
 
     /// Computes nodes `start..end` (e.g. up to a model's output, skipping its loss).
     pub fn forward_range(&mut self, start: usize, end: usize) {
+        self.forward_range_in::<ops::AllOps>(start, end);
+    }
+
+    /// Whether every op recorded so far is of the set `ops` ([`Op::kind`] bits).
+    pub(crate) fn ops_within(&self, ops: u64) -> bool {
+        self.tape.iter().take(self.nodes).all(|n| ops & n.op.kind() != 0)
+    }
+
+    /// [`Graph::forward_range`] for a tape whose ops are all of the set `S`:
+    /// only their forward code is linked ([`ops::forward_in`]).
+    pub(crate) fn forward_range_in<S: ops::OpSet>(&mut self, start: usize, end: usize) {
         let Graph {
             tape,
             nodes,
@@ -80,7 +91,7 @@ impl<T: Float> Graph<'_, T> {
             let Some(out) = after.get_mut(..node.len_for(rows)) else {
                 continue;
             };
-            ops::forward(&node.op, ins, out);
+            ops::forward_in::<T, S>(&node.op, ins, out);
             saturate_all(out);
         }
     }

@@ -198,7 +198,7 @@ impl<T: Float> Graph<'_, T> {
         for node in self.tape_mut() {
             if let Op::Param(info) = node.op {
                 let view = find(&weights, &info)?;
-                check_tensor::<T>(node, &info, view)?;
+                check_shape(node, &info, view)?;
                 if view.dtype != T::DTYPE {
                     return Err(SafetensorsError::DtypeMismatch {
                         name: TensorName::new(&param_name(&info)),
@@ -207,6 +207,10 @@ impl<T: Float> Graph<'_, T> {
                     }
                     .into());
                 }
+                // Read as stored (no conversion): a firmware reading weights
+                // in place links no code for the other dtypes.
+                let values = view.data.chunks_exact(T::DTYPE.size()).map(T::from_le_slice);
+                check_finite(&info, values)?;
                 node.offset = view.start as u32;
             }
         }
@@ -231,16 +235,30 @@ fn check_tensor<T: Float>(node: &Node, info: &ParamInfo, view: TensorView<'_>) -
             dtype: view.dtype,
         });
     }
+    check_shape(node, info, view)?;
+    check_finite(info, view.values::<T>())
+}
+
+/// Checks a tensor's shape against a parameter's.
+fn check_shape(node: &Node, info: &ParamInfo, view: TensorView<'_>) -> Result<(), SafetensorsError> {
     let dims = node.dims.iter().take(node.rank as usize).map(|&d| d as usize);
     if !view.shape().iter().copied().eq(dims.clone()) {
         return Err(SafetensorsError::ShapeMismatch {
-            name: name(),
+            name: TensorName::new(&param_name(info)),
             expected: Dims::new(dims),
             got: Dims::new(view.shape().iter().copied()),
         });
     }
-    if let Some(index) = view.values::<T>().position(|v| !v.is_finite()) {
-        return Err(SafetensorsError::NonFinite { name: name(), index });
-    }
     Ok(())
+}
+
+/// Checks that a parameter's values are finite.
+fn check_finite<T: Float>(info: &ParamInfo, mut values: impl Iterator<Item = T>) -> Result<(), SafetensorsError> {
+    match values.position(|v| !v.is_finite()) {
+        Some(index) => Err(SafetensorsError::NonFinite {
+            name: TensorName::new(&param_name(info)),
+            index,
+        }),
+        None => Ok(()),
+    }
 }

@@ -28,6 +28,7 @@ impl<S: Shape> Module<S> for Tanh {
     const PARAMS: usize = 0;
     const ACTIVATIONS: usize = S::SIZE;
     const NODES: usize = 1;
+    const OPS: u64 = crate::ops::kinds::TANH;
 
     fn build<T: Float, const B: usize>(&self, g: &mut Graph<'_, T>, x: Var<B, S>) -> Result<Var<B, S>, Error> {
         g.tanh(x)
@@ -39,6 +40,7 @@ impl<S: Shape> Module<S> for Sigmoid {
     const PARAMS: usize = 0;
     const ACTIVATIONS: usize = S::SIZE;
     const NODES: usize = 1;
+    const OPS: u64 = crate::ops::kinds::SIGMOID;
 
     fn build<T: Float, const B: usize>(&self, g: &mut Graph<'_, T>, x: Var<B, S>) -> Result<Var<B, S>, Error> {
         g.sigmoid(x)
@@ -50,6 +52,7 @@ impl<S: Shape> Module<S> for ReLU {
     const PARAMS: usize = 0;
     const ACTIVATIONS: usize = S::SIZE;
     const NODES: usize = 1;
+    const OPS: u64 = crate::ops::kinds::RELU;
 
     fn build<T: Float, const B: usize>(&self, g: &mut Graph<'_, T>, x: Var<B, S>) -> Result<Var<B, S>, Error> {
         g.relu(x)
@@ -61,6 +64,7 @@ impl<const N: usize> Module<Rank1<N>> for Softmax {
     const PARAMS: usize = 0;
     const ACTIVATIONS: usize = N;
     const NODES: usize = 1;
+    const OPS: u64 = crate::ops::kinds::SOFTMAX;
 
     fn build<T: Float, const B: usize>(
         &self,
@@ -76,6 +80,7 @@ impl<const N: usize> Module<Rank1<N>> for LogSoftmax {
     const PARAMS: usize = 0;
     const ACTIVATIONS: usize = N;
     const NODES: usize = 1;
+    const OPS: u64 = crate::ops::kinds::LOG_SOFTMAX;
 
     fn build<T: Float, const B: usize>(
         &self,

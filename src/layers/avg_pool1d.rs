@@ -19,6 +19,7 @@ impl<const C: usize, const LI: usize, const K: usize, const S: usize, const LO: 
     const PARAMS: usize = 0;
     const ACTIVATIONS: usize = C * LO;
     const NODES: usize = 1;
+    const OPS: u64 = crate::ops::kinds::AVG_POOL1D;
 
     fn build<T: Float, const B: usize>(
         &self,

@@ -63,6 +63,7 @@ impl<const CI: usize, const CO: usize, const K: usize, const LI: usize, const LO
     const PARAMS: usize = CO * CI * K + CO;
     const ACTIVATIONS: usize = CO * LO;
     const NODES: usize = 3;
+    const OPS: u64 = crate::ops::kinds::PARAM | crate::ops::kinds::CONV1D;
 
     fn build<T: Float, const B: usize>(
         &self,

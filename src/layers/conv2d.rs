@@ -86,6 +86,7 @@ impl<
     const PARAMS: usize = CO * CI * K * K + CO;
     const ACTIVATIONS: usize = CO * HO * WO;
     const NODES: usize = 3;
+    const OPS: u64 = crate::ops::kinds::PARAM | crate::ops::kinds::CONV2D;
 
     fn build<T: Float, const B: usize>(
         &self,

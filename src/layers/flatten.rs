@@ -20,6 +20,7 @@ impl<const C: usize, const L: usize, const N: usize> Module<Rank2<C, L>> for Fla
     const PARAMS: usize = 0;
     const ACTIVATIONS: usize = 0;
     const NODES: usize = 0;
+    const OPS: u64 = 0;
 
     fn build<T: Float, const B: usize>(
         &self,
@@ -35,6 +36,7 @@ impl<const C: usize, const H: usize, const W: usize, const N: usize> Module<Rank
     const PARAMS: usize = 0;
     const ACTIVATIONS: usize = 0;
     const NODES: usize = 0;
+    const OPS: u64 = 0;
 
     fn build<T: Float, const B: usize>(
         &self,

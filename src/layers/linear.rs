@@ -43,6 +43,7 @@ impl<const IN: usize, const OUT: usize> Module<Rank1<IN>> for Linear<IN, OUT> {
     const PARAMS: usize = OUT * IN + OUT;
     const ACTIVATIONS: usize = OUT;
     const NODES: usize = 3;
+    const OPS: u64 = crate::ops::kinds::PARAM | crate::ops::kinds::LINEAR;
 
     fn build<T: Float, const B: usize>(
         &self,

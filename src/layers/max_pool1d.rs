@@ -20,6 +20,7 @@ impl<const C: usize, const LI: usize, const K: usize, const S: usize, const LO: 
     const PARAMS: usize = 0;
     const ACTIVATIONS: usize = C * LO;
     const NODES: usize = 1;
+    const OPS: u64 = crate::ops::kinds::MAX_POOL1D;
 
     fn build<T: Float, const B: usize>(
         &self,

@@ -47,6 +47,10 @@ pub trait Module<In: Shape>: Describe {
     const NODES: usize;
     /// Positions the layer takes in a `Sequential` (1, or the length of a nested chain).
     const LAYERS: usize = 1;
+    /// The kinds of op the layer records, one bit each (`Op::kind`): a
+    /// [`Network`](crate::Network) links the forward code of these ops only.
+    /// Every kind unless the layer says otherwise.
+    const OPS: u64 = crate::ops::kinds::ALL;
 
     /// Records the layer on `g`, reading `x`; parameters are named after
     /// `g.layer()`.

@@ -26,6 +26,7 @@ impl<const C: usize, const HI: usize, const WI: usize, const K: usize, const S: 
     const PARAMS: usize = 0;
     const ACTIVATIONS: usize = C * HO * WO;
     const NODES: usize = 1;
+    const OPS: u64 = crate::ops::kinds::MAX_POOL2D;
 
     fn build<T: Float, const B: usize>(
         &self,
@@ -43,6 +44,7 @@ impl<const C: usize, const HI: usize, const WI: usize, const K: usize, const S: 
     const PARAMS: usize = 0;
     const ACTIVATIONS: usize = C * HO * WO;
     const NODES: usize = 1;
+    const OPS: u64 = crate::ops::kinds::AVG_POOL2D;
 
     fn build<T: Float, const B: usize>(
         &self,

@@ -35,6 +35,7 @@ impl<In: Shape, L: Module<In>> Module<In> for Sequential<L> {
     const ACTIVATIONS: usize = L::ACTIVATIONS;
     const NODES: usize = L::NODES;
     const LAYERS: usize = L::LAYERS;
+    const OPS: u64 = L::OPS;
 
     fn build<T: Float, const B: usize>(
         &self,
@@ -74,6 +75,7 @@ macro_rules! tuple_module {
             const ACTIVATIONS: usize = 0 $(+ <$A as Module<$Sin>>::ACTIVATIONS)+;
             const NODES: usize = 0 $(+ <$A as Module<$Sin>>::NODES)+;
             const LAYERS: usize = 0 $(+ <$A as Module<$Sin>>::LAYERS)+;
+            const OPS: u64 = 0 $(| <$A as Module<$Sin>>::OPS)+;
 
             fn build<T: Float, const B: usize>(&self, g: &mut Graph<'_, T>, x: Var<B, $First>) -> Result<Var<B, $Last>, Error> {
                 let mut position = g.layer();

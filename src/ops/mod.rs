@@ -148,6 +148,40 @@ pub enum Op {
 }
 
 impl Op {
+    /// This op's kind, as a bit of an op set ([`kinds`]).
+    pub const fn kind(&self) -> u64 {
+        match self {
+            Op::Input => kinds::INPUT,
+            Op::Param(_) => kinds::PARAM,
+            Op::Linear { .. } => kinds::LINEAR,
+            Op::Conv1d(_) => kinds::CONV1D,
+            Op::MaxPool1d(_) => kinds::MAX_POOL1D,
+            Op::Tanh => kinds::TANH,
+            Op::Sigmoid => kinds::SIGMOID,
+            Op::Relu => kinds::RELU,
+            Op::Softmax { .. } => kinds::SOFTMAX,
+            Op::LogSoftmax { .. } => kinds::LOG_SOFTMAX,
+            Op::Add => kinds::ADD,
+            Op::Sub => kinds::SUB,
+            Op::Mul => kinds::MUL,
+            Op::Square => kinds::SQUARE,
+            Op::Mean => kinds::MEAN,
+            Op::MeanRows { .. } => kinds::MEAN_ROWS,
+            Op::Bce => kinds::BCE,
+            Op::BceLogits => kinds::BCE_LOGITS,
+            Op::CrossEntropyProb => kinds::CROSS_ENTROPY_PROB,
+            Op::CrossEntropyLogits { .. } => kinds::CROSS_ENTROPY_LOGITS,
+            Op::KlDiv => kinds::KL_DIV,
+            Op::Conv2d(_) => kinds::CONV2D,
+            Op::MaxPool2d(_) => kinds::MAX_POOL2D,
+            Op::AvgPool2d(_) => kinds::AVG_POOL2D,
+            Op::AvgPool1d(_) => kinds::AVG_POOL1D,
+            Op::Huber(_) => kinds::HUBER,
+            Op::MultiMargin { .. } => kinds::MULTI_MARGIN,
+            Op::LinearT { .. } => kinds::LINEAR_T,
+        }
+    }
+
     /// How many inputs the op reads.
     pub(crate) const fn arity(&self) -> usize {
         match self {
@@ -202,44 +236,131 @@ impl Op {
     }
 }
 
+/// Op sets: one bit per kind of op, so that a network links the forward
+/// code of the ops its layers record and no other (see [`forward_in`]).
+pub mod kinds {
+    /// [`Op::Input`](super::Op::Input).
+    pub const INPUT: u64 = 1 << 0;
+    /// [`Op::Param`](super::Op::Param).
+    pub const PARAM: u64 = 1 << 1;
+    /// [`Op::Linear`](super::Op::Linear).
+    pub const LINEAR: u64 = 1 << 2;
+    /// [`Op::Conv1d`](super::Op::Conv1d).
+    pub const CONV1D: u64 = 1 << 3;
+    /// [`Op::MaxPool1d`](super::Op::MaxPool1d).
+    pub const MAX_POOL1D: u64 = 1 << 4;
+    /// [`Op::Tanh`](super::Op::Tanh).
+    pub const TANH: u64 = 1 << 5;
+    /// [`Op::Sigmoid`](super::Op::Sigmoid).
+    pub const SIGMOID: u64 = 1 << 6;
+    /// [`Op::Relu`](super::Op::Relu).
+    pub const RELU: u64 = 1 << 7;
+    /// [`Op::Softmax`](super::Op::Softmax).
+    pub const SOFTMAX: u64 = 1 << 8;
+    /// [`Op::LogSoftmax`](super::Op::LogSoftmax).
+    pub const LOG_SOFTMAX: u64 = 1 << 9;
+    /// [`Op::Add`](super::Op::Add).
+    pub const ADD: u64 = 1 << 10;
+    /// [`Op::Sub`](super::Op::Sub).
+    pub const SUB: u64 = 1 << 11;
+    /// [`Op::Mul`](super::Op::Mul).
+    pub const MUL: u64 = 1 << 12;
+    /// [`Op::Square`](super::Op::Square).
+    pub const SQUARE: u64 = 1 << 13;
+    /// [`Op::Mean`](super::Op::Mean).
+    pub const MEAN: u64 = 1 << 14;
+    /// [`Op::MeanRows`](super::Op::MeanRows).
+    pub const MEAN_ROWS: u64 = 1 << 15;
+    /// [`Op::Bce`](super::Op::Bce).
+    pub const BCE: u64 = 1 << 16;
+    /// [`Op::BceLogits`](super::Op::BceLogits).
+    pub const BCE_LOGITS: u64 = 1 << 17;
+    /// [`Op::CrossEntropyProb`](super::Op::CrossEntropyProb).
+    pub const CROSS_ENTROPY_PROB: u64 = 1 << 18;
+    /// [`Op::CrossEntropyLogits`](super::Op::CrossEntropyLogits).
+    pub const CROSS_ENTROPY_LOGITS: u64 = 1 << 19;
+    /// [`Op::KlDiv`](super::Op::KlDiv).
+    pub const KL_DIV: u64 = 1 << 20;
+    /// [`Op::Conv2d`](super::Op::Conv2d).
+    pub const CONV2D: u64 = 1 << 21;
+    /// [`Op::MaxPool2d`](super::Op::MaxPool2d).
+    pub const MAX_POOL2D: u64 = 1 << 22;
+    /// [`Op::AvgPool2d`](super::Op::AvgPool2d).
+    pub const AVG_POOL2D: u64 = 1 << 23;
+    /// [`Op::AvgPool1d`](super::Op::AvgPool1d).
+    pub const AVG_POOL1D: u64 = 1 << 24;
+    /// [`Op::Huber`](super::Op::Huber).
+    pub const HUBER: u64 = 1 << 25;
+    /// [`Op::MultiMargin`](super::Op::MultiMargin).
+    pub const MULTI_MARGIN: u64 = 1 << 26;
+    /// [`Op::LinearT`](super::Op::LinearT).
+    pub const LINEAR_T: u64 = 1 << 27;
+    /// Every kind: the set of a layer that does not declare its own.
+    pub const ALL: u64 = u64::MAX;
+}
+
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-/// Runs an op forward: `out` receives the result computed from `ins`.
-pub(crate) fn forward<T: Float>(op: &Op, ins: [Src<'_, T>; 3], out: &mut [T]) {
+/// A set of op kinds, known at compile time (a bit of [`kinds`] each).
+pub(crate) trait OpSet {
+    /// The kinds in the set.
+    const OPS: u64;
+}
+
+/// Every op.
+pub(crate) struct AllOps;
+
+impl OpSet for AllOps {
+    const OPS: u64 = kinds::ALL;
+}
+
+/// Runs an op of the set `S` forward: `out` receives the result computed
+/// from `ins`. Ops outside the set are not run. The set is a constant of each instance, so the code of the
+/// ops outside it is never linked: a network whose layers record a Linear
+/// and a Tanh links those two and no convolution. (The caller checks that
+/// its tape holds no op outside the set.)
+pub(crate) fn forward_in<T: Float, S: OpSet>(op: &Op, ins: [Src<'_, T>; 3], out: &mut [T]) {
     let [sa, sb, sc] = ins;
     let (a, b) = (sa.vals(), sb.vals());
     match *op {
         Op::Input | Op::Param(_) => {}
-        Op::Linear { inp, out: n_out } => linear::forward(a, sb, sc, out, inp as usize, n_out as usize),
-        Op::Conv1d(d) => conv1d::forward(&d, a, sb, sc, out),
-        Op::MaxPool1d(d) => max_pool1d::forward(&d, a, out),
-        Op::Tanh => tanh::forward(a, out),
-        Op::Sigmoid => sigmoid::forward(a, out),
-        Op::Relu => relu::forward(a, out),
-        Op::Softmax { n } => softmax::forward(a, out, n as usize),
-        Op::LogSoftmax { n } => log_softmax::forward(a, out, n as usize),
-        Op::Add => add::forward(a, b, out),
-        Op::Sub => sub::forward(a, b, out),
-        Op::Mul => mul::forward(a, b, out),
-        Op::Square => square::forward(a, out),
-        Op::Mean => mean::forward(a, out),
-        Op::MeanRows { n } => mean::forward_rows(a, out, n as usize),
-        Op::Bce => bce::forward(a, b, out),
-        Op::BceLogits => bce::forward_logits(a, b, out),
-        Op::CrossEntropyProb => cross_entropy::forward_prob(a, b, out),
-        Op::CrossEntropyLogits { n } => cross_entropy::forward_logits(a, b, out, n as usize),
-        Op::KlDiv => kl_div::forward(a, b, out),
-        Op::Conv2d(d) => conv2d::forward(&d, a, sb, sc, out),
-        Op::MaxPool2d(d) => max_pool2d::forward(&d, a, out),
-        Op::AvgPool2d(d) => avg_pool2d::forward(&d, a, out),
-        Op::AvgPool1d(d) => avg_pool1d::forward(&d, a, out),
-        Op::Huber(h) => huber::forward(&h, a, b, out),
-        Op::MultiMargin { n } => multi_margin::forward(a, b, out, n as usize),
-        Op::LinearT { inp, out: n_out } => linear_t::forward(a, sb, sc, out, inp as usize, n_out as usize),
+        Op::Linear { inp, out: n_out } if S::OPS & kinds::LINEAR != 0 => {
+            linear::forward(a, sb, sc, out, inp as usize, n_out as usize)
+        }
+        Op::Conv1d(d) if S::OPS & kinds::CONV1D != 0 => conv1d::forward(&d, a, sb, sc, out),
+        Op::MaxPool1d(d) if S::OPS & kinds::MAX_POOL1D != 0 => max_pool1d::forward(&d, a, out),
+        Op::Tanh if S::OPS & kinds::TANH != 0 => tanh::forward(a, out),
+        Op::Sigmoid if S::OPS & kinds::SIGMOID != 0 => sigmoid::forward(a, out),
+        Op::Relu if S::OPS & kinds::RELU != 0 => relu::forward(a, out),
+        Op::Softmax { n } if S::OPS & kinds::SOFTMAX != 0 => softmax::forward(a, out, n as usize),
+        Op::LogSoftmax { n } if S::OPS & kinds::LOG_SOFTMAX != 0 => log_softmax::forward(a, out, n as usize),
+        Op::Add if S::OPS & kinds::ADD != 0 => add::forward(a, b, out),
+        Op::Sub if S::OPS & kinds::SUB != 0 => sub::forward(a, b, out),
+        Op::Mul if S::OPS & kinds::MUL != 0 => mul::forward(a, b, out),
+        Op::Square if S::OPS & kinds::SQUARE != 0 => square::forward(a, out),
+        Op::Mean if S::OPS & kinds::MEAN != 0 => mean::forward(a, out),
+        Op::MeanRows { n } if S::OPS & kinds::MEAN_ROWS != 0 => mean::forward_rows(a, out, n as usize),
+        Op::Bce if S::OPS & kinds::BCE != 0 => bce::forward(a, b, out),
+        Op::BceLogits if S::OPS & kinds::BCE_LOGITS != 0 => bce::forward_logits(a, b, out),
+        Op::CrossEntropyProb if S::OPS & kinds::CROSS_ENTROPY_PROB != 0 => cross_entropy::forward_prob(a, b, out),
+        Op::CrossEntropyLogits { n } if S::OPS & kinds::CROSS_ENTROPY_LOGITS != 0 => {
+            cross_entropy::forward_logits(a, b, out, n as usize)
+        }
+        Op::KlDiv if S::OPS & kinds::KL_DIV != 0 => kl_div::forward(a, b, out),
+        Op::Conv2d(d) if S::OPS & kinds::CONV2D != 0 => conv2d::forward(&d, a, sb, sc, out),
+        Op::MaxPool2d(d) if S::OPS & kinds::MAX_POOL2D != 0 => max_pool2d::forward(&d, a, out),
+        Op::AvgPool2d(d) if S::OPS & kinds::AVG_POOL2D != 0 => avg_pool2d::forward(&d, a, out),
+        Op::AvgPool1d(d) if S::OPS & kinds::AVG_POOL1D != 0 => avg_pool1d::forward(&d, a, out),
+        Op::Huber(h) if S::OPS & kinds::HUBER != 0 => huber::forward(&h, a, b, out),
+        Op::MultiMargin { n } if S::OPS & kinds::MULTI_MARGIN != 0 => multi_margin::forward(a, b, out, n as usize),
+        Op::LinearT { inp, out: n_out } if S::OPS & kinds::LINEAR_T != 0 => {
+            linear_t::forward(a, sb, sc, out, inp as usize, n_out as usize)
+        }
+        _ => {}
     }
 }
 

@@ -1,7 +1,9 @@
 //! The firmware template's model folder, from an architecture, weights and test vectors.
 
 use flambeau::{InferenceFootprint, Linear, Network, Node, ReLU, SafeTensors, Sequential, Tanh};
-use flambeau_harness::export::{ExportError, Layer, firmware_model, parse_architecture};
+use flambeau_harness::export::{
+    ExportError, Layer, Precision, firmware_model, firmware_model_int8, parse_architecture, precision,
+};
 use std::path::PathBuf;
 
 fn template_model(name: &str) -> Vec<u8> {
@@ -107,6 +109,7 @@ fn weights_that_do_not_fit_the_architecture_are_refused() {
         ExportError::Shape {
             name: "0.weight".into(),
             dtype: "F32".into(),
+            wanted: "F32".into(),
             got: vec![8, 4],
             expected: vec![9, 4]
         }
@@ -151,4 +154,81 @@ fn vectors_must_fill_whole_rows() {
     );
     assert!(firmware_model(arch, &weights, &[], None, 0.0).is_err());
     let _ = Tanh; // the layer types the generated files name are the core's
+}
+
+/// `mlp_weights` quantised to int8 as `flambeau quantize` writes it.
+fn mlp_int8() -> Vec<u8> {
+    use flambeau_harness::quantize::{arch, int8_file};
+    let arch_text = "Linear(4,8) -> ReLU -> Linear(8,3)";
+    let f32_bytes = mlp_weights();
+    let st = SafeTensors::parse(&f32_bytes).unwrap();
+    let model = arch::F32Model::read(&st, arch::parse(arch_text).unwrap()).unwrap();
+    int8_file(
+        &model,
+        &[(-1.0, 1.0), (-2.0, 2.0), (0.0, 2.0), (-3.0, 3.0)],
+        arch_text,
+        "test ranges",
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_int8_file_is_recognised_and_exported_with_its_int8_types() {
+    let int8 = mlp_int8();
+    assert_eq!(precision(&int8).unwrap(), Precision::Int8);
+    assert_eq!(precision(&mlp_weights()).unwrap(), Precision::F32);
+    let codes: Vec<i8> = (0..8).map(|i| (i * 37 - 128) as i8).collect();
+    let outputs = [1i8, -2, 3, 4, -5, 6];
+    let arch = "Linear(4,8) -> ReLU -> Linear(8,3)";
+    let files = firmware_model_int8(arch, &int8, &codes, Some(&outputs)).unwrap();
+    assert!(
+        files
+            .model_rs
+            .contains("pub type Model<'a> = (QLinear<'a, 4, 8>, QReLU<8>, QLinear<'a, 8, 3>);"),
+        "{}",
+        files.model_rs
+    );
+    assert!(files.model_rs.contains("use flambeau::{QLinear, QReLU};"));
+    assert!(
+        files
+            .model_rs
+            .contains(&format!("pub const ARCHITECTURE: &str = {arch:?};"))
+    );
+    assert_eq!(files.weights, int8, "the int8 file is copied as it is");
+    let st = SafeTensors::parse(&files.test_vectors).unwrap();
+    let inputs = st.get("inputs").unwrap();
+    assert_eq!((inputs.dtype, inputs.shape()), (flambeau::Dtype::I8, &[2, 4][..]));
+    assert_eq!(inputs.data, codes.iter().map(|&c| c as u8).collect::<Vec<_>>());
+    let out = st.get("outputs").unwrap();
+    assert_eq!((out.dtype, out.shape()), (flambeau::Dtype::I8, &[2, 3][..]));
+}
+
+#[test]
+fn int8_exports_refuse_what_the_int8_layers_cannot_read() {
+    let int8 = mlp_int8();
+    let codes = [0i8; 4];
+    // An f32 file given to the int8 export.
+    let e = firmware_model_int8("Linear(4,8) -> ReLU -> Linear(8,3)", &mlp_weights(), &codes, None).unwrap_err();
+    assert!(matches!(&e, ExportError::Weights(m) if m.contains("f32")), "{e}");
+    // A layer with no int8 form.
+    let e = firmware_model_int8("Linear(4,8) -> LogSoftmax", &int8, &codes, None).unwrap_err();
+    assert!(matches!(e, ExportError::NotInt8 { index: 1, .. }), "{e}");
+    // Widths that do not match the file: the int8 dtype is named.
+    let e = firmware_model_int8("Linear(4,9) -> ReLU -> Linear(9,3)", &int8, &codes, None).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("\"0.weight\" is I8 [8, 4], the architecture needs I8 [9, 4]"),
+        "{e}"
+    );
+    // Fewer layers than the file holds.
+    let e = firmware_model_int8("Linear(4,8) -> ReLU", &int8, &codes, None).unwrap_err();
+    assert!(matches!(&e, ExportError::Extra(name) if name.starts_with("2.")), "{e}");
+    // Outputs that do not fill the rows.
+    let e = firmware_model_int8("Linear(4,8) -> ReLU -> Linear(8,3)", &int8, &codes, Some(&[0i8; 2])).unwrap_err();
+    assert!(matches!(e, ExportError::Vectors { what: "outputs", .. }), "{e}");
+    // Another quantization scheme.
+    let meta = [("quantization", "int4")];
+    let mut other = vec![0u8; flambeau::safetensors_len(&meta, std::iter::empty())];
+    flambeau::write_safetensors(&mut other, &meta, std::iter::empty()).unwrap();
+    assert!(matches!(precision(&other), Err(ExportError::Scheme(s)) if s == "int4"));
 }

@@ -38,12 +38,14 @@ pub enum ExportError {
         layer: String,
     },
     /// A tensor has the wrong shape or type.
-    #[error("weights: tensor {name:?} is {dtype} {got:?}, the architecture needs F32 {expected:?}")]
+    #[error("weights: tensor {name:?} is {dtype} {got:?}, the architecture needs {wanted} {expected:?}")]
     Shape {
         /// The tensor's name.
         name: String,
         /// Its type.
         dtype: String,
+        /// The type the architecture needs.
+        wanted: String,
         /// Its shape.
         got: Vec<usize>,
         /// The shape the architecture needs.
@@ -64,4 +66,20 @@ pub enum ExportError {
         /// Values per row.
         width: usize,
     },
+    /// The file's `quantization` metadata names a scheme the template cannot run.
+    #[error(
+        "weights: quantization scheme {0:?} is not the one flambeau's int8 layers read (`flambeau quantize` writes it)"
+    )]
+    Scheme(String),
+    /// A layer has no int8 counterpart.
+    #[error("architecture: layer {index} {text:?} has no int8 form (Linear, Tanh, Sigmoid, ReLU and Softmax have)")]
+    NotInt8 {
+        /// Its position in the chain.
+        index: usize,
+        /// Its text.
+        text: String,
+    },
+    /// More layers than an int8 chain holds.
+    #[error("architecture: {0} layers; an int8 chain holds at most {max}", max = super::INT8_MAX_LAYERS)]
+    TooManyLayers(usize),
 }

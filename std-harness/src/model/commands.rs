@@ -282,6 +282,10 @@ pub const EXPORT_VECTORS: usize = 8;
 pub fn export(args: &ModelArgs, out: &Path, vectors: usize, seed: u64, console: &Console) -> Result<()> {
     let file = ModelFile::open(&args.model)?;
     let arch = file.architecture(args.arch.as_deref())?.to_owned();
+    let precision = crate::export::precision(&file.bytes).map_err(|e| model_error(&args.model, e.to_string()))?;
+    if precision == crate::export::Precision::Int8 {
+        return export_int8(args, &file, &arch, out, vectors, seed, console);
+    }
     let layers = crate::export::parse_architecture(&arch).map_err(|e| model_error(&args.model, e.to_string()))?;
     let width = match layers.first() {
         Some(crate::export::Layer::Linear { inputs, .. }) => *inputs,
@@ -309,6 +313,21 @@ pub fn export(args: &ModelArgs, out: &Path, vectors: usize, seed: u64, console: 
     };
     let made = crate::export::firmware_model(&arch, &file.bytes, &inputs, reference.as_deref(), 1e-5)
         .map_err(|e| model_error(&args.model, e.to_string()))?;
+    write_model_folder(out, &made)?;
+    let with = if reference.is_some() {
+        "with the host's reference outputs"
+    } else {
+        "without reference outputs (the template's build computes them)"
+    };
+    console.say(&format!(
+        "{arch}: model.rs, weights.safetensors and {vectors} test vectors {with} written to {}",
+        out.display()
+    ));
+    Ok(())
+}
+
+/// Writes the three files of the template's model folder `out`.
+fn write_model_folder(out: &Path, made: &crate::export::FirmwareModel) -> Result<()> {
     if out.is_file() {
         return Err(model_error(out, "exists and is a file, not a folder"));
     }
@@ -323,14 +342,65 @@ pub fn export(args: &ModelArgs, out: &Path, vectors: usize, seed: u64, console: 
     ] {
         write_atomic(&out.join(name), bytes)?;
     }
+    Ok(())
+}
+
+/// `export` of an int8 model file (its `quantization` metadata names the
+/// core's scheme): the test inputs are seeded random int8 codes, with the
+/// host's int8 outputs as the reference when this harness has the
+/// architecture's int8 type (the USPS MLP); else the template's build
+/// computes them with the same code.
+fn export_int8(
+    args: &ModelArgs,
+    file: &ModelFile,
+    arch: &str,
+    out: &Path,
+    vectors: usize,
+    seed: u64,
+    console: &Console,
+) -> Result<()> {
+    let layers = crate::export::parse_architecture(arch).map_err(|e| model_error(&args.model, e.to_string()))?;
+    let width = match layers.first() {
+        Some(crate::export::Layer::Linear { inputs, .. }) => *inputs,
+        _ => {
+            return Err(model_error(
+                &args.model,
+                format!("'{arch}' does not start with a Linear layer"),
+            ));
+        }
+    };
+    let mut rng = flambeau::Rng::new(seed);
+    let inputs: Vec<i8> = (0..vectors.max(1) * width)
+        .map(|_| (rng.below(256) as i32 - 128) as i8)
+        .collect();
+    let reference = if arch.replace(' ', "") == crate::quantize::arch::USPS_MLP.replace(' ', "") {
+        Some(usps_int8_outputs(&file.bytes, &inputs).map_err(|e| model_error(&args.model, e.to_string()))?)
+    } else {
+        None
+    };
+    let made = crate::export::firmware_model_int8(arch, &file.bytes, &inputs, reference.as_deref())
+        .map_err(|e| model_error(&args.model, e.to_string()))?;
+    write_model_folder(out, &made)?;
     let with = if reference.is_some() {
-        "with the host's reference outputs"
+        "with the host's int8 outputs"
     } else {
         "without reference outputs (the template's build computes them)"
     };
     console.say(&format!(
-        "{arch}: model.rs, weights.safetensors and {vectors} test vectors {with} written to {}",
+        "{arch} (int8): model.rs, weights.safetensors and {vectors} test vectors {with} written to {}",
         out.display()
     ));
     Ok(())
+}
+
+/// The int8 outputs of the USPS MLP in the int8 file `bytes` for rows of input codes.
+fn usps_int8_outputs(bytes: &[u8], inputs: &[i8]) -> std::result::Result<Vec<i8>, flambeau::Error> {
+    type Fp<'a> = flambeau::QFootprint<crate::quantize::QMlp<'a>>;
+    let (mut act, mut wide) = (vec![0i8; Fp::ACT], vec![0i16; Fp::WIDE]);
+    let mut net = flambeau::QNetwork::<crate::quantize::QMlp>::from_safetensors(bytes, &mut act, &mut wide)?;
+    let mut outputs = Vec::new();
+    for row in inputs.chunks_exact(256) {
+        outputs.extend_from_slice(net.predict(row)?);
+    }
+    Ok(outputs)
 }
