@@ -11,7 +11,7 @@ use common::{buffers, check, check_piecewise, fill, layout, param_ranges, unifor
 use flambeau::{
     AvgPool1d, AvgPool2d, Conv2d, CrossEntropyLoss, Error, Flatten, Graph, HuberLoss, Init, Linear, Loss, MaxPool2d,
     Module, MultiMarginLoss, ParamKind, Rank1, Rank2, Rank3, Rank4, ReLU, Rng, Scalar, Sequential, Shape, SmoothL1Loss,
-    Tanh, TiedAutoEncoder, Var, WeightDecay,
+    Tanh, TiedAutoEncoder, TiedLinearAutoEncoder, Var, WeightDecay,
 };
 use proptest::prelude::*;
 
@@ -234,6 +234,20 @@ type LeNet = Sequential<(
     Linear<32, 10>,
 )>;
 
+/// The `fast` network's shape (a 3x3 padded second convolution), with fewer channels.
+type FastNet = Sequential<(
+    Conv2d<1, 4, 5, 16, 16, 16, 16, 1, 2>,
+    ReLU,
+    MaxPool2d<2, 2, 8, 8>,
+    Conv2d<4, 8, 3, 8, 8, 8, 8, 1, 1>,
+    ReLU,
+    MaxPool2d<2, 2, 4, 4>,
+    Flatten<128>,
+    Linear<128, 16>,
+    ReLU,
+    Linear<16, 10>,
+)>;
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES))]
 
@@ -283,6 +297,7 @@ proptest! {
         // one weight used twice: its gradient must hold both uses
         layer::<Rank1<7>, TiedAutoEncoder<7, 3>, 3>(TiedAutoEncoder::new(), false, seed);
         layer::<Rank1<20>, TiedAutoEncoder<20, 17>, 5>(TiedAutoEncoder::new(), false, seed);
+        layer::<Rank1<7>, TiedLinearAutoEncoder<7, 3>, 3>(TiedLinearAutoEncoder::new(), false, seed);
     }
 
     #[test]
@@ -298,24 +313,43 @@ proptest! {
 
     #[test]
     fn lenet_grad(seed in any::<u64>()) {
-        use flambeau::{Footprint, Node, Trainer};
         let net: LeNet = Sequential::new((
             Conv2d::new(), ReLU, MaxPool2d, Conv2d::new(), ReLU, MaxPool2d, Flatten, Linear::new(), ReLU, Linear::new(),
         ));
-        let mut tape = vec![Node::EMPTY; Footprint::<LeNet, CrossEntropyLoss, 2>::NODES];
-        let mut arena = vec![0.0f64; Footprint::<LeNet, CrossEntropyLoss, 2>::ARENA];
-        let mut t = Trainer::<f64, LeNet, CrossEntropyLoss, 2>::new(net, CrossEntropyLoss, &mut tape, &mut arena).unwrap();
-        t.init(&mut Rng::new(seed));
-        let rows = 1 + seed as usize % 2;
-        let x = distinct(seed, rows * 256).iter().map(|v| v / 12.8).collect::<Vec<_>>();
-        let label = seed as usize % 10;
-        let targets: Vec<f64> = (0..rows * 10).map(|i| f64::from(u8::from(i % 10 == (label + i / 10) % 10))).collect();
-        t.set_batch(&x, &targets).unwrap();
-        let l = t.loss();
-        let g = t.graph_mut();
-        for (name, range) in param_ranges(g) {
-            check_piecewise(g, l, range, 24, &name);
-        }
+        whole_network(net, seed);
+    }
+
+    #[test]
+    fn fast_net_grad(seed in any::<u64>()) {
+        let net: FastNet = Sequential::new((
+            Conv2d::new(), ReLU, MaxPool2d, Conv2d::new(), ReLU, MaxPool2d, Flatten, Linear::new(), ReLU, Linear::new(),
+        ));
+        whole_network(net, seed);
+    }
+}
+
+/// Every parameter of a whole 16x16-image classifier with cross-entropy,
+/// on one or two rows, against central differences.
+fn whole_network<M: flambeau::Model>(net: M, seed: u64)
+where
+    CrossEntropyLoss: Loss<M::Output>,
+{
+    use flambeau::{Footprint, Node, Trainer};
+    let mut tape = vec![Node::EMPTY; Footprint::<M, CrossEntropyLoss, 2>::NODES];
+    let mut arena = vec![0.0f64; Footprint::<M, CrossEntropyLoss, 2>::ARENA];
+    let mut t = Trainer::<f64, M, CrossEntropyLoss, 2>::new(net, CrossEntropyLoss, &mut tape, &mut arena).unwrap();
+    t.init(&mut Rng::new(seed));
+    let rows = 1 + seed as usize % 2;
+    let x = distinct(seed, rows * 256).iter().map(|v| v / 12.8).collect::<Vec<_>>();
+    let label = seed as usize % 10;
+    let targets: Vec<f64> = (0..rows * 10)
+        .map(|i| f64::from(u8::from(i % 10 == (label + i / 10) % 10)))
+        .collect();
+    t.set_batch(&x, &targets).unwrap();
+    let l = t.loss();
+    let g = t.graph_mut();
+    for (name, range) in param_ranges(g) {
+        check_piecewise(g, l, range, 24, &name);
     }
 }
 

@@ -25,7 +25,7 @@ pub use linear::Linear;
 pub use max_pool1d::MaxPool1d;
 pub use pool2d::{AvgPool2d, MaxPool2d};
 pub use sequential::Sequential;
-pub use tied::TiedAutoEncoder;
+pub use tied::{TiedAutoEncoder, TiedLinearAutoEncoder};
 
 use crate::error::Error;
 use crate::float::Float;

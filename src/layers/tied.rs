@@ -82,3 +82,73 @@ impl<const IN: usize, const K: usize> super::Describe for TiedAutoEncoder<IN, K>
         fmt::Display::fmt(self, f)
     }
 }
+
+/// `x → x Wᵀ + b₀ → Sigmoid(h W + b₂)`: [`TiedAutoEncoder`] with a linear
+/// code. With no squashing of the code, the shared weight's scale is free:
+/// the decoder can make the large logits that put reconstructed pixels near
+/// 0 and 1, which a Tanh code bounded by 1 cannot through the same weight.
+/// Parameters are named as in a `Sequential` of `Linear, decoder, Sigmoid`:
+/// `"0.weight"`, `"0.bias"`, `"1.bias"`. Same bits caveat as
+/// [`TiedAutoEncoder`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TiedLinearAutoEncoder<const IN: usize, const K: usize> {
+    /// How the weight and biases are initialised.
+    pub init: Init,
+}
+
+impl<const IN: usize, const K: usize> TiedLinearAutoEncoder<IN, K> {
+    /// An auto-encoder with PyTorch's default initialisation.
+    pub const fn new() -> Self {
+        TiedLinearAutoEncoder {
+            init: Init::TorchDefault,
+        }
+    }
+
+    /// An auto-encoder with the given initialisation.
+    pub const fn with_init(init: Init) -> Self {
+        TiedLinearAutoEncoder { init }
+    }
+}
+
+impl<const IN: usize, const K: usize> Module<Rank1<IN>> for TiedLinearAutoEncoder<IN, K> {
+    type Output = Rank1<IN>;
+    const PARAMS: usize = K * IN + K + IN;
+    const ACTIVATIONS: usize = K + 2 * IN;
+    const NODES: usize = 6;
+    const LAYERS: usize = 3;
+
+    fn build<T: Float, const B: usize>(
+        &self,
+        g: &mut Graph<'_, T>,
+        x: Var<B, Rank1<IN>>,
+    ) -> Result<Var<B, Rank1<IN>>, Error> {
+        let first = g.layer();
+        let w = g.param::<Rank2<K, IN>>(ParamKind::Weight, self.init, IN, K)?;
+        let b0 = g.param::<Rank1<K>>(ParamKind::Bias, self.init, IN, K)?;
+        let h = g.linear(x, w, b0)?;
+        g.set_layer(first + 1);
+        let b1 = g.param::<Rank1<IN>>(ParamKind::Bias, self.init, K, IN)?;
+        let y = g.linear_t(h, w, b1)?;
+        g.set_layer(first);
+        g.sigmoid(y)
+    }
+}
+
+impl<const IN: usize, const K: usize> Model for TiedLinearAutoEncoder<IN, K> {
+    type Input = Rank1<IN>;
+}
+
+impl<const IN: usize, const K: usize> fmt::Display for TiedLinearAutoEncoder<IN, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Linear({IN},{K}) -> Linear({K},{IN}, tied: 0.weight transposed) -> Sigmoid"
+        )
+    }
+}
+
+impl<const IN: usize, const K: usize> super::Describe for TiedLinearAutoEncoder<IN, K> {
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}

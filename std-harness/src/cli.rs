@@ -79,8 +79,21 @@ pub enum Command {
         #[arg(long, value_enum)]
         arch: Option<Arch>,
     },
-    /// USPS digits with a LeNet-like 2-D convolutional network.
-    Conv2d(RunArgs),
+    /// USPS digits with a 2-D convolutional network (an ensemble of them in the best recipe).
+    Conv2d {
+        /// Shared flags.
+        #[command(flatten)]
+        run: RunArgs,
+        /// The network [default: `lenet` for the report recipe, `fast` for the best one].
+        #[arg(long, value_enum)]
+        arch: Option<crate::experiments::conv2d::Arch>,
+        /// Networks trained (seeds --seed, --seed + 1, ...) and averaged [default: 1 for the report recipe, 6 for the best one].
+        #[arg(long, allow_negative_numbers = true, value_parser = crate::experiments::whole_number::<usize>)]
+        members: Option<usize>,
+        /// Largest random rotation of the training images, in degrees [default: 0 for the report recipe, 10 for the best one].
+        #[arg(long, allow_negative_numbers = true)]
+        rotation: Option<f32>,
+    },
     /// Runs every experiment and writes a Markdown report with its pictures.
     Report(ReportArgs),
     /// Shows a model file: tensors, dtypes, shapes, metadata, parameters, footprint on a chip.
@@ -155,7 +168,19 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::AeVsPca { run, codes } => ae_vs_pca::run(&ctx, &run, codes.as_deref()).map(drop),
         Command::Conv1d { run, arch } => conv1d::run(&ctx, &run, arch).map(drop),
-        Command::Conv2d(args) => crate::experiments::conv2d::run(&ctx, &args).map(drop),
+        Command::Conv2d {
+            run,
+            arch,
+            members,
+            rotation,
+        } => {
+            let options = crate::experiments::conv2d::Options {
+                arch,
+                members,
+                rotation,
+            };
+            crate::experiments::conv2d::run(&ctx, &run, options).map(drop)
+        }
         Command::Report(args) => report::run(&ctx, &args),
         Command::Inspect { file, arch } => {
             print!("{}", model::commands::inspect(&file, arch.as_deref())?);

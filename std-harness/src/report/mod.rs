@@ -157,7 +157,7 @@ impl Job {
             Job::Autoencoder(_) => autoencoder::run(ctx, &args, None),
             Job::AeVsPca(_) => ae_vs_pca::run(ctx, &args, None),
             Job::Conv1d(_, arch) => conv1d::run(ctx, &args, Some(arch)),
-            Job::Conv2d(_) => crate::experiments::conv2d::run(ctx, &args),
+            Job::Conv2d(_) => crate::experiments::conv2d::run(ctx, &args, Default::default()),
         }
     }
 }
