@@ -12,6 +12,7 @@ Standard library only. bench/README.md explains every column.
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 
@@ -218,7 +219,29 @@ def targets():
                   1.8))
     t.append(("Conv2d LeNet training b32: ≥ 2× PyTorch (best of eager, fused SGD, oneDNN off)",
               lambda run: run.ratios("conv2d-train-b32", ("torch", "torch-fused", "torch-nomkldnn")), 2.0))
-    return t
+    return [(label, f, x, involved(label)) for label, f, x in t]
+
+
+def involved(label):
+    """The workloads a target's figures come from."""
+    if label.startswith("MLP training b"):
+        return [f"mlp-train-b{label.split('b')[1].split(':')[0]}"]
+    if label.startswith("MLP inference b"):
+        return [f"mlp-infer-b{label.split('b')[1].split(':')[0]}"]
+    if label.startswith("peak memory"):
+        return []  # memory does not depend on waiting for a CPU
+    if label.startswith("dense"):
+        return ["dense-fwd" if "forward" in label else "dense-bwd", "sgemm-256"]
+    if label.startswith("flambeau 2 threads"):
+        b = label.split("training b")[1].split(":")[0]
+        return [f"mlp-train-b{b}", f"mlp-train-b{b}-t2"]
+    return ["conv2d-train-b32"]
+
+
+def noisy_share(run, workloads):
+    """(noisy cells, cells) of a run among `workloads`."""
+    recs = [rec for (s, w), per in run.v.items() if w in workloads for rec in per.values()]
+    return sum(1 for rec in recs if rec[3]), len(recs)
 
 
 def main():
@@ -234,12 +257,16 @@ def main():
     out.append("")
     out.append("Per run: the median over its rounds of the per-round figure (flambeau's speed-up, or the share "
                "named); **met** when it clears the target in every run, **not met** when in none, **mixed** "
-               f"otherwise; fewer than {a.min_runs} runs or 3 rounds give **too few runs**.")
+               f"otherwise; fewer than {a.min_runs} runs or 3 rounds give **too few runs**; \"noisy cells\" counts the "
+               "cells behind the figures that had fewer than 3 quiet samples, and a verdict drawn mostly from them "
+               "says so.")
     out.append("")
-    out.append("| target | per run: median [min–max over rounds] | verdict |")
-    out.append("| --- | --- | --- |")
-    for label, f, x in targets():
+    out.append("| target | per run: median [min–max over rounds] | noisy cells | verdict |")
+    out.append("| --- | --- | --- | --- |")
+    for label, f, x, ws in targets():
         per_run, ok = [], []
+        noisy = [noisy_share(run, ws) for run in runs]
+        n_noisy, n_cells = sum(a for a, _ in noisy), sum(b for _, b in noisy)
         enough = len(runs) >= a.min_runs
         for run in runs:
             v = f(run)
@@ -259,7 +286,9 @@ def main():
             verdict = "not met" if enough else "not met (too few runs)"
         else:
             verdict = f"mixed: met in {sum(ok)} of {len(ok)} runs"
-        out.append(f"| {label} | {'; '.join(per_run)} | {verdict} |")
+        if ok and 2 * n_noisy > n_cells:
+            verdict += ", from mostly noisy cells"
+        out.append(f"| {label} | {'; '.join(per_run)} | {n_noisy}/{n_cells} | {verdict} |")
     for i, run in enumerate(runs, 1):
         m = run.meta
         out.append("")
@@ -287,7 +316,8 @@ def main():
                    f"{' and '.join(m['unset_for_python'])} unset (outside: "
                    f"{', '.join(f'{k}={v}' for k, v in m['env_outside_python'].items())})")
         for s in m.get("skipped", []):
-            out.append(f"- skipped: {s}")
+            # a path of the machine that ran it says nothing to the reader: its last part does
+            out.append("- skipped: " + re.sub(r"/(?:[^/\s]+/)+([^/\s]+)", r"\1", s))
         for c in run.errors:
             out.append(f"- failed cell: {c['system']} {c['workload']} round {c['round']}: {c['error']}")
         if m.get("quick"):

@@ -256,7 +256,7 @@ def main():
         for w in plan.cells:
             plan.cells[w] = [s for s in plan.cells[w] if s != "onnxruntime"]
     elif a.tract and not os.access(a.tract, os.X_OK):
-        skipped.append(f"tract: {a.tract} is not an executable")
+        skipped.append(f"tract: {os.path.basename(a.tract)} is not built")
     elif a.tract:
         for w in ("mlp-infer-b1", "mlp-infer-b256"):
             plan.add("tract", w)
