@@ -6,7 +6,8 @@
 //! optimiser. Both replicas compute the same combination in the same order,
 //! so they stay bit-identical without copying parameters between threads,
 //! and the result equals one thread's at the full batch size up to the order
-//! of float summation.
+//! of float summation. Where the OS allows it, the two threads are pinned
+//! to two CPUs for the session (see `affinity.rs`).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, RwLock};
@@ -110,9 +111,14 @@ where
             threads: OnceLock::new(),
         };
         let mut worker_opt = opt.clone();
+        // one CPU each for the two threads where the OS allows it; the guard
+        // gives this thread its CPU set back when the session ends
+        let cpus = crate::affinity::pair();
+        let _pinned = cpus.and_then(|[mine, _]| crate::affinity::pin(mine));
         Ok(std::thread::scope(|s| {
             let (replicas, shared, data) = ([&first, &second], &shared, &data);
             let thread = s.spawn(move || {
+                let _pinned = cpus.and_then(|[_, theirs]| crate::affinity::pin(theirs));
                 // tells the training loop when this thread ends, however it ends
                 let _gone = Gone(&shared.worker_gone);
                 let mut scratch = vec![T::ZERO; n_params];
