@@ -188,9 +188,16 @@ fn embed(out: &Path, name: &str, doc: &str, bytes: &[u8], len: usize) -> Res<Str
     let path = out.join(name);
     fs::write(&path, &bytes[..len.min(bytes.len())]).map_err(|e| format!("{}: {e}", path.display()))?;
     let ident = name.replace('.', "_").to_uppercase();
+    let include = format!("include_bytes!({:?})", path.display().to_string());
+    if !name.ends_with(".safetensors") {
+        return Ok(format!("/// {doc}\npub static {ident}: &[u8] = {include};\n"));
+    }
+    // A weight file starts 8-byte aligned: its data section is then aligned too
+    // (the writer pads the header), and the core reads f32 weights in place as floats.
     Ok(format!(
-        "/// {doc}\npub static {ident}: &[u8] = include_bytes!({:?});\n",
-        path.display().to_string()
+        "/// {doc} (8-byte aligned)\npub static {ident}: &[u8] = {{\n    \
+         #[repr(C, align(8))]\n    struct Aligned<B: ?Sized>(B);\n    \
+         static BYTES: &Aligned<[u8]> = &Aligned(*{include});\n    &BYTES.0\n}};\n"
     ))
 }
 
