@@ -2,12 +2,13 @@
 # the Cortex-M0 probes and the figures.
 
 # The demos of the matrix (binaries of flambeau-firmware), then the template.
-DEMOS=(checkerboard usps_infer usps_train usps_int8 int8_linear fault cnn_int8)
+DEMOS=(checkerboard usps_infer usps_train usps_int8 int8_linear fault cnn_int8 f32_linear)
 NOTES_checkerboard="accuracy parity"
 NOTES_usps_infer="images chip_accuracy host_accuracy prediction_mismatches"
 NOTES_usps_int8="images chip_accuracy host_accuracy prediction_mismatches"
 NOTES_int8_linear="macs checksum odd_size_mismatches"
 NOTES_cnn_int8="images chip_accuracy host_accuracy output_mismatches"
+NOTES_f32_linear="macs parity"
 NOTES_usps_train="eval_accuracy parity"
 NOTES_template="vectors max_abs_error parity"
 
@@ -115,7 +116,7 @@ build_board() {
   export FLAMBEAU_BOARD=$board
   mkdir -p "$ELFS/$board" "$LOGS/rows/$board"
   set_image_counts "$board" "$target"
-  build_bins "$board" "$target" checkerboard fault usps_infer usps_int8 int8_linear usps_train cnn_int8
+  build_bins "$board" "$target" checkerboard fault usps_infer usps_int8 int8_linear usps_train cnn_int8 f32_linear
   unset FLAMBEAU_FW_TEST_IMAGES FLAMBEAU_FW_INT8_IMAGES
   if [ -f "$ELFS/$board/usps_train" ] && ! has_fpu "$board" && [ -z "${FLAMBEAU_CI_FULL:-}" ]; then
     # It links (the linker's verdict stands), but soft-float training takes too long for CI.
@@ -164,6 +165,9 @@ run_demo() {
   if [ "$bin" = int8_linear ] && [ "${infer:--}" != - ]; then
     per_mac=$(awk -v i="$infer" -v m="$(field macs "$log.out")" 'BEGIN { printf "%.2f", i / m }')
     notes+="insns/MAC $per_mac; $(dot_path "$board"); "
+  elif [ "$bin" = f32_linear ] && [ "${infer:--}" != - ]; then
+    per_mac=$(awk -v i="$infer" -v m="$(field macs "$log.out")" 'BEGIN { printf "%.2f", i / m }')
+    notes+="insns/MAC $per_mac; "
   fi
   echo "| $bin | $board ($chip) | $((text + data)) | $((data + bss)) | ${stack:--} | $((data + bss + ${stack:-0})) | ${step:--} | ${infer:--} | ${notes%; } |" \
     >"$LOGS/rows/$board/$bin.row"
@@ -172,7 +176,8 @@ run_demo() {
   if [ "${step:--}" != - ]; then
     verdict+=", $step insns/step"
   elif [ -n "$per_mac" ]; then
-    verdict+=", $infer insns/call, $per_mac/MAC ($(dot_path "$board"))"
+    verdict+=", $infer insns/call, $per_mac/MAC"
+    if [ "$bin" = int8_linear ]; then verdict+=" ($(dot_path "$board"))"; fi
   elif [ "$bin" = usps_int8 ] || [ "$bin" = cnn_int8 ]; then
     verdict+=", $infer insns/image, $(field images "$log.out" | cut -d' ' -f1) images"
   elif [ "${infer:--}" != - ]; then
@@ -184,7 +189,7 @@ run_demo() {
 # Runs everything built for board $1 (in the background of the next build).
 run_board() {
   local board=$1 status=0 calls steps
-  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template cnn_int8; do
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template cnn_int8 f32_linear; do
     if [ -f "$ELFS/$board/$bin" ]; then run_demo "$board" "$bin"; fi
   done
   # The plugins' reports come last-loaded first: check on the checkerboard's 200 steps.
@@ -319,7 +324,7 @@ write_figures() {
   local board bin
   echo "| demo | board (chip) | flash (text+data, B) | static RAM (data+bss, B) | peak stack (B) | RAM total (B) | insns / training step | insns / inference | result |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
-  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template cnn_int8 probe_checkerboard probe_usps; do
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template cnn_int8 f32_linear probe_checkerboard probe_usps; do
     for board in "${BOARDS[@]}"; do
       if [ -f "$LOGS/rows/$board/$bin.row" ]; then cat "$LOGS/rows/$board/$bin.row"; fi
     done
@@ -327,7 +332,7 @@ write_figures() {
   echo
   printf '| demo |'; for board in "${BOARDS[@]}"; do printf ' %s (%s) |' "$(board_field "$board" chip)" "$board"; done; echo
   printf '|---|'; for _ in "${BOARDS[@]}"; do printf -- '---|'; done; echo
-  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template cnn_int8; do
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template cnn_int8 f32_linear; do
     printf '| %s |' "$bin"
     for board in "${BOARDS[@]}"; do printf ' %s |' "$(cat "$LOGS/rows/$board/$bin.cell" 2>/dev/null || echo "not built")"; done
     echo
