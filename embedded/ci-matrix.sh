@@ -2,11 +2,13 @@
 # the Cortex-M0 probes and the figures.
 
 # The demos of the matrix (binaries of flambeau-firmware), then the template.
-DEMOS=(checkerboard usps_infer usps_train usps_int8 int8_linear fault)
+DEMOS=(checkerboard usps_infer usps_train usps_int8 int8_linear fault cnn_int8 f32_linear)
 NOTES_checkerboard="accuracy parity"
 NOTES_usps_infer="images chip_accuracy host_accuracy prediction_mismatches"
 NOTES_usps_int8="images chip_accuracy host_accuracy prediction_mismatches"
 NOTES_int8_linear="macs checksum odd_size_mismatches"
+NOTES_cnn_int8="images chip_accuracy host_accuracy output_mismatches"
+NOTES_f32_linear="macs parity"
 NOTES_usps_train="eval_accuracy parity"
 NOTES_template="vectors max_abs_error parity"
 NOTES_template_int8="vectors parity"
@@ -151,7 +153,7 @@ build_board() {
   export FLAMBEAU_BOARD=$board
   mkdir -p "$ELFS/$board" "$LOGS/rows/$board"
   set_image_counts "$board" "$target"
-  build_bins "$board" "$target" checkerboard fault usps_infer usps_int8 int8_linear usps_train
+  build_bins "$board" "$target" checkerboard fault usps_infer usps_int8 int8_linear usps_train cnn_int8 f32_linear
   unset FLAMBEAU_FW_TEST_IMAGES FLAMBEAU_FW_INT8_IMAGES
   if [ -f "$ELFS/$board/usps_train" ] && ! has_fpu "$board" && [ -z "${FLAMBEAU_CI_FULL:-}" ]; then
     # It links (the linker's verdict stands), but soft-float training takes too long for CI.
@@ -197,6 +199,9 @@ run_demo() {
   if [ "$bin" = int8_linear ] && [ "${infer:--}" != - ]; then
     per_mac=$(awk -v i="$infer" -v m="$(field macs "$log.out")" 'BEGIN { printf "%.2f", i / m }')
     notes+="insns/MAC $per_mac; $(dot_path "$board"); "
+  elif [ "$bin" = f32_linear ] && [ "${infer:--}" != - ]; then
+    per_mac=$(awk -v i="$infer" -v m="$(field macs "$log.out")" 'BEGIN { printf "%.2f", i / m }')
+    notes+="insns/MAC $per_mac; "
   fi
   echo "| $bin | $board ($chip) | $((text + data)) | $((data + bss)) | ${stack:--} | $((data + bss + ${stack:-0})) | ${step:--} | ${infer:--} | ${notes%; } |" \
     >"$LOGS/rows/$board/$bin.row"
@@ -205,8 +210,9 @@ run_demo() {
   if [ "${step:--}" != - ]; then
     verdict+=", $step insns/step"
   elif [ -n "$per_mac" ]; then
-    verdict+=", $infer insns/call, $per_mac/MAC ($(dot_path "$board"))"
-  elif [ "$bin" = usps_int8 ]; then
+    verdict+=", $infer insns/call, $per_mac/MAC"
+    if [ "$bin" = int8_linear ]; then verdict+=" ($(dot_path "$board"))"; fi
+  elif [ "$bin" = usps_int8 ] || [ "$bin" = cnn_int8 ]; then
     verdict+=", $infer insns/image, $(field images "$log.out" | cut -d' ' -f1) images"
   elif [ "${infer:--}" != - ]; then
     verdict+=", $infer insns/inference"
@@ -218,7 +224,7 @@ run_demo() {
 run_board() {
   local board=$1 status=0 calls steps bin jobs=()
   # Two QEMU runs at a time, each printing to its own log, shown in order.
-  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8; do
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8 cnn_int8 f32_linear; do
     [ -f "$ELFS/$board/$bin" ] || continue
     run_demo "$board" "$bin" >"$LOGS/run-$board-$bin.log" 2>&1 &
     jobs+=("$bin:$!")
@@ -367,7 +373,7 @@ write_figures() {
   local board bin
   echo "| demo | board (chip) | flash (text+data, B) | static RAM (data+bss, B) | peak stack (B) | RAM total (B) | insns / training step | insns / inference | result |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
-  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8 probe_checkerboard probe_usps; do
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8 cnn_int8 f32_linear probe_checkerboard probe_usps; do
     for board in "${BOARDS[@]}"; do
       if [ -f "$LOGS/rows/$board/$bin.row" ]; then cat "$LOGS/rows/$board/$bin.row"; fi
     done
@@ -375,7 +381,7 @@ write_figures() {
   echo
   printf '| demo |'; for board in "${BOARDS[@]}"; do printf ' %s (%s) |' "$(board_field "$board" chip)" "$board"; done; echo
   printf '|---|'; for _ in "${BOARDS[@]}"; do printf -- '---|'; done; echo
-  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8; do
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8 cnn_int8 f32_linear; do
     printf '| %s |' "$bin"
     for board in "${BOARDS[@]}"; do printf ' %s |' "$(cat "$LOGS/rows/$board/$bin.cell" 2>/dev/null || echo "not built")"; done
     echo
@@ -384,6 +390,7 @@ write_figures() {
   echo "Budgets (board files): $(for b in "${BOARDS[@]}"; do printf '%s %s B flash / %s B RAM (stack reserve %s B); ' \
     "$b" "$(mem_len "$b" FLASH)" "$(mem_len "$b" RAM)" "$(stack_reserve "$b")"; done)" \
     "Host USPS MLP test accuracy: $HOST_ACC; int8 ($INT8_HOST)." \
+    "Host int8 USPS 1-D CNN: ${CNN_HOST:-not exported}." \
     "Int8 dot product: $(for b in "${BOARDS[@]}"; do printf '%s %s; ' "$b" "$(dot_path "$b")"; done)" \
     "Largest nets the Cortex-M0 trains: 2-$PROBE_CB-1 (checkerboard recipe) and 256-$PROBE_USPS-10 (USPS, SGD, batch 1)." \
     "Instructions: QEMU TCG plugin, per bench_*_start..stop region, averaged over its calls; qemu $QEMU_VERSION."

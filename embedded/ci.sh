@@ -78,6 +78,11 @@ source "$EMB/ci-matrix.sh"
 step "the int8 USPS MLP exported for the template (flambeau export, as a user does)"
 template_int8_folder | tee "$LOGS/export-template-int8.log"
 
+step "train the 1-D CNN, quantise it to int8 and export its images (host)"
+(cd "$ROOT" && timed cargo run --quiet "${HOST_PROFILE[@]}" -p flambeau-harness --example export_cnn_int8 -- \
+  --data "$DATA" --fw-data "$FLAMBEAU_FW_DATA") | tee "$LOGS/export-cnn.log"
+CNN_HOST=$(sed -n 's/^host int8 USPS 1-D CNN: //p' "$LOGS/export-cnn.log")
+
 step "host parity test (the firmware's training routine on the host)"
 if ! (cd "$ROOT" && timed cargo test --quiet "${HOST_PROFILE[@]}" -p flambeau-harness --test firmware_parity -- --nocapture) \
   2>&1 | tee "$LOGS/parity.log"; then

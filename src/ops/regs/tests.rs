@@ -112,8 +112,14 @@ fn gradients_match_axpy_loops_f64() {
     gradients_match_axpy_loops::<f64>();
 }
 
+/// Bytes at an 8-byte aligned address, as the firmware embeds its files.
+#[repr(C, align(8))]
+struct Aligned<const N: usize>([u8; N]);
+
 /// The forward product, weights in RAM and in bytes, gives the bits of
 /// `b[o] + dot(x[r], w[o])` for every output, whole groups and the rest.
+/// The bytes are read at an aligned offset (seen in place as floats) and at
+/// an odd one (read element by element): both give the same bits.
 fn nt_matches_dot<T: Float>() {
     let size = T::DTYPE.size();
     for &(rows, inp, out) in &[(1, 256, 13), (1, 64, 10), (2, 17, 4), (3, 8, 5), (1, 3, 2), (2, 40, 9)] {
@@ -123,32 +129,64 @@ fn nt_matches_dot<T: Float>() {
             values(&mut wb, out * inp, 8),
             values(&mut bb, out, 9),
         );
-        let mut w_bytes = [0u8; 8 * MAX];
-        let mut b_bytes = [0u8; 8 * 128];
-        for (c, &v) in w_bytes.chunks_exact_mut(size).zip(w) {
-            v.write_le(c);
-        }
-        for (c, &v) in b_bytes.chunks_exact_mut(size).zip(b) {
-            v.write_le(c);
-        }
-        let (mut from_vals, mut from_bytes) = ([T::ZERO; 256], [T::ZERO; 256]);
-        let n = rows * out;
-        nt(x, Src::Vals(w), Src::Vals(b), &mut from_vals[..n], inp, out);
-        let (wsrc, bsrc) = (&w_bytes[..out * inp * size], &b_bytes[..out * size]);
-        nt(x, Src::Bytes(wsrc), Src::Bytes(bsrc), &mut from_bytes[..n], inp, out);
-        for (r, xr) in x.chunks_exact(inp).enumerate() {
-            for (o, wo) in w.chunks_exact(inp).enumerate() {
-                let want = bits(b[o] + kernel::dot(xr, wo));
-                let i = r * out + o;
-                assert_eq!(bits(from_vals[i]), want, "rows {rows} inp {inp} out {out}: y[{r}][{o}]");
-                assert_eq!(
-                    bits(from_bytes[i]),
-                    want,
-                    "from bytes, rows {rows} inp {inp} out {out}: y[{r}][{o}]"
-                );
+        for shift in [0, 1] {
+            let mut w_bytes = Aligned([0u8; 8 * MAX + 8]);
+            let mut b_bytes = Aligned([0u8; 8 * 128 + 8]);
+            for (c, &v) in w_bytes.0[shift..].chunks_exact_mut(size).zip(w) {
+                v.write_le(c);
+            }
+            for (c, &v) in b_bytes.0[shift..].chunks_exact_mut(size).zip(b) {
+                v.write_le(c);
+            }
+            let (wsrc, bsrc) = (
+                &w_bytes.0[shift..shift + out * inp * size],
+                &b_bytes.0[shift..shift + out * size],
+            );
+            assert_eq!(
+                view::floats::<T>(wsrc).is_some(),
+                shift == 0,
+                "aligned view at offset {shift}"
+            );
+            let (mut from_vals, mut from_bytes) = ([T::ZERO; 256], [T::ZERO; 256]);
+            let n = rows * out;
+            nt(x, Src::Vals(w), Src::Vals(b), &mut from_vals[..n], inp, out);
+            nt(x, Src::Bytes(wsrc), Src::Bytes(bsrc), &mut from_bytes[..n], inp, out);
+            for (r, xr) in x.chunks_exact(inp).enumerate() {
+                for (o, wo) in w.chunks_exact(inp).enumerate() {
+                    let want = bits(b[o] + kernel::dot(xr, wo));
+                    let i = r * out + o;
+                    assert_eq!(bits(from_vals[i]), want, "rows {rows} inp {inp} out {out}: y[{r}][{o}]");
+                    assert_eq!(
+                        bits(from_bytes[i]),
+                        want,
+                        "from bytes at offset {shift}, rows {rows} inp {inp} out {out}: y[{r}][{o}]"
+                    );
+                }
             }
         }
     }
+}
+
+/// The aligned view reads each element as `from_le_bytes` does, and refuses
+/// a misaligned start or a partial element.
+#[test]
+fn aligned_view_reads_le_values_or_refuses() {
+    let mut buf = Aligned([0u8; 40]);
+    for (c, i) in buf.0.chunks_exact_mut(4).zip(0..) {
+        c.copy_from_slice(&(i as f32 * 1.5 - 3.0).to_le_bytes());
+    }
+    let view = view::floats::<f32>(&buf.0[..40]).unwrap();
+    assert_eq!(view.len(), 10);
+    for (v, c) in view.iter().zip(buf.0.chunks_exact(4)) {
+        assert_eq!(v.to_bits(), f32::from_le_slice(c).to_bits());
+    }
+    assert!(view::floats::<f32>(&buf.0[1..33]).is_none(), "misaligned start");
+    assert!(view::floats::<f32>(&buf.0[..39]).is_none(), "partial element");
+    assert_eq!(view::floats::<f64>(&buf.0[..40]).map(<[f64]>::len), Some(5));
+    assert!(
+        view::floats::<f64>(&buf.0[4..36]).is_none(),
+        "f64 needs 8-byte alignment"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `flambeau quantize`: post-training int8 quantisation of a trained model.
 //!
-//! Reads an f32 safetensors model, calibrates the range of every activation
+//! Reads an f32 safetensors model (the USPS MLP, or one of the `conv1d`
+//! experiment's 1-D CNNs), calibrates the range of every activation
 //! on the USPS training images (`minmax` or `percentile`), quantises it as
 //! the core's int8 layers expect (per-channel symmetric int8 weights, int32
 //! bias, fixed-point requantisation, tables for Tanh and Sigmoid; the file
@@ -10,6 +11,7 @@
 
 pub mod arch;
 pub mod calibrate;
+pub mod cnn;
 mod write;
 
 use std::path::PathBuf;
@@ -23,6 +25,7 @@ use crate::experiments::{Ctx, SPLIT_SEED, VALID_FRAC};
 use crate::output::write_atomic;
 use arch::{F32Model, USPS_MLP};
 pub use calibrate::Calibration;
+pub use cnn::Cnn;
 pub use write::int8_file;
 
 /// The USPS MLP in f32, as the experiments train it.
@@ -55,7 +58,7 @@ pub struct QuantizeArgs {
     #[arg(long)]
     pub arch: Option<String>,
     /// Pixels in [0, 1] instead of [-1, 1] (the `report` recipe's; `best` centres them)
-    /// [default: the file's `preprocessing` metadata, else centred].
+    /// [default: the file's `input_offset` or `preprocessing` metadata, else centred].
     #[arg(long)]
     pub unit_pixels: bool,
 }
@@ -96,12 +99,21 @@ pub fn run(ctx: &Ctx, args: &QuantizeArgs) -> Result<Quantized> {
         .clone()
         .or_else(|| meta("architecture"))
         .unwrap_or_else(|| USPS_MLP.to_owned());
-    let centred = !args.unit_pixels && !meta("preprocessing").is_some_and(|p| p.contains("[0, 1]"));
+    // The pixel map the model was trained with: `input_offset` (-1 for [-1, 1], 0 for [0, 1]) when the file states it.
+    let offset = meta("input_offset").and_then(|v| v.trim().parse::<f64>().ok());
+    let centred = !args.unit_pixels
+        && match offset {
+            Some(o) => o < -0.5,
+            None => !meta("preprocessing").is_some_and(|p| p.contains("[0, 1]")),
+        };
     let model = F32Model::read(&file, arch::parse(&arch)?)?;
-    if arch.replace(' ', "") != USPS_MLP.replace(' ', "") {
+    let cnn = Cnn::of(&arch);
+    if cnn.is_none() && arch.replace(' ', "") != USPS_MLP.replace(' ', "") {
         return Err(setting(
             "--arch",
-            format!("`{arch}`: int8 evaluation supports the USPS MLP ({USPS_MLP})"),
+            format!(
+                "`{arch}`: int8 evaluation supports the USPS MLP ({USPS_MLP}) and the conv1d experiment's networks"
+            ),
         ));
     }
     let (train, test_x, labels) = pixels(ctx, centred)?;
@@ -117,8 +129,10 @@ pub fn run(ctx: &Ctx, args: &QuantizeArgs) -> Result<Quantized> {
     let int8 = int8_file(&model, &ranges, &arch, &how)?;
     write_atomic(&args.out, &int8)?;
 
-    let f32_pred = f32_predictions(&bytes, &test_x)?;
-    let (int8_pred, _) = int8_predictions(&int8, &test_x)?;
+    let (f32_pred, int8_pred) = match cnn {
+        Some(c) => (c.f32_classes(&bytes, &test_x)?, c.int8_classes(&int8, &test_x)?.classes),
+        None => (f32_predictions(&bytes, &test_x)?, int8_predictions(&int8, &test_x)?.0),
+    };
     let accuracy = |pred: &[usize]| {
         let right = pred
             .iter()

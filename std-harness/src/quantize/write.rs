@@ -49,7 +49,12 @@ pub fn int8_file(model: &F32Model, ranges: &[(f32, f32)], arch: &str, calibratio
     scalar_params(&mut tensors, "input", p);
     for (i, (spec, (w, b))) in model.specs.iter().zip(&model.params).enumerate() {
         p = match *spec {
-            Spec::Linear { inputs, outputs } => {
+            Spec::Linear { .. } | Spec::Conv1d { .. } => {
+                let (outputs, shape) = match *spec {
+                    Spec::Conv1d { cin, cout, k, .. } => (cout, vec![cout, cin, k]),
+                    Spec::Linear { inputs, outputs } => (outputs, vec![outputs, inputs]),
+                    _ => (0, Vec::new()),
+                };
                 let out = params(i + 1)?;
                 let (mut qw, mut qb, mut ws) = (vec![0u8; w.len()], vec![0u8; 4 * outputs], vec![0.0f32; outputs]);
                 let (mut m, mut s) = (vec![0u8; 4 * outputs], vec![0u8; 4 * outputs]);
@@ -65,7 +70,7 @@ pub fn int8_file(model: &F32Model, ranges: &[(f32, f32)], arch: &str, calibratio
                 let name = |f: &str| format!("{i}.{f}");
                 tensors.push(Owned {
                     name: name("weight"),
-                    shape: vec![outputs, inputs],
+                    shape,
                     dtype: Dtype::I8,
                     bytes: qw,
                 });
@@ -112,7 +117,8 @@ pub fn int8_file(model: &F32Model, ranges: &[(f32, f32)], arch: &str, calibratio
                 scalar_params(&mut tensors, &i.to_string(), out);
                 out
             }
-            Spec::ReLU => p,
+            // No tensors: the data keep their input's quantisation.
+            Spec::ReLU | Spec::MaxPool1d { .. } | Spec::Flatten => p,
         };
     }
     let meta = [
