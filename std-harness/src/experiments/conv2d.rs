@@ -58,6 +58,7 @@ fn rotation(recipe: Recipe) -> f32 {
 /// Data, training, plotting and writing errors.
 pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<Written> {
     let settings = settings(args.recipe).overridden(args, ctx.max_epochs)?;
+    let args = &super::run::check_out(ctx, "conv2d", args)?;
     let data = usps::load(ctx, settings.train_size, settings.centre)?;
     let init = settings.init;
     let mut outcome = Outcome::default();
