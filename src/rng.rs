@@ -23,6 +23,19 @@ impl Rng {
         }
     }
 
+    /// The whole state, to save a stream and continue it later with
+    /// [`Rng::from_state`] (a training checkpoint).
+    pub fn state(&self) -> [u64; 4] {
+        self.s
+    }
+
+    /// The generator in the state `s` that [`Rng::state`] returned; `None`
+    /// for the all-zero state, which xoshiro never reaches (it would stay
+    /// zero for ever).
+    pub fn from_state(s: [u64; 4]) -> Option<Self> {
+        (s != [0; 4]).then_some(Rng { s })
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         let [s0, s1, s2, s3] = self.s;
@@ -89,6 +102,17 @@ mod tests {
             assert_eq!(a.next_u64(), b.next_u64());
         }
         assert_ne!(Rng::new(7).next_u64(), Rng::new(8).next_u64());
+    }
+
+    #[test]
+    fn a_saved_state_continues_the_stream() {
+        let mut a = Rng::new(9);
+        a.next_u64();
+        let mut b = Rng::from_state(a.state()).unwrap();
+        for _ in 0..10 {
+            assert_eq!(a.next_u64(), b.next_u64());
+        }
+        assert!(Rng::from_state([0; 4]).is_none());
     }
 
     #[test]

@@ -54,6 +54,30 @@ impl<'s, T: Float> Adam<'s, T> {
         }
     }
 
+    /// Adam continuing after `steps` updates from the moments in `state`
+    /// (saved from [`Adam::moments`], first moments then second), e.g. when
+    /// a training run is resumed. The bias corrections `β₁ᵗ`, `β₂ᵗ` are
+    /// rebuilt by the same `steps` multiplications [`Optimizer::step`]
+    /// makes, so the continuation is bit-identical to never stopping.
+    pub fn resume(config: AdamConfig, state: &'s mut [T], steps: u32) -> Self {
+        let mut beta_powers = (1.0, 1.0);
+        for _ in 0..steps {
+            beta_powers = (beta_powers.0 * config.beta1, beta_powers.1 * config.beta2);
+        }
+        Adam {
+            config,
+            lr: T::from_f64(config.lr),
+            steps,
+            beta_powers,
+            state,
+        }
+    }
+
+    /// The moments: first moments of every parameter, then second moments.
+    pub fn moments(&self) -> &[T] {
+        self.state
+    }
+
     /// Steps taken so far.
     pub fn steps(&self) -> usize {
         self.steps as usize
@@ -108,5 +132,27 @@ mod tests {
         let mut p = [1.0f64, 1.0];
         opt.step(&mut p, &[3.0, -0.5]).unwrap();
         assert!((p[0] - 0.9).abs() < 1e-6 && (p[1] - 1.1).abs() < 1e-6);
+    }
+
+    #[test]
+    fn resuming_from_saved_moments_continues_the_same_steps() {
+        let grads = [[3.0, -0.5], [0.25, 1.0], [-2.0, 0.125], [1.5, 1.5]];
+        let config = AdamConfig {
+            lr: 0.05,
+            ..AdamConfig::default()
+        };
+        let (mut s1, mut p1) = ([0.0f32; 4], [1.0f32, -1.0]);
+        let mut whole = Adam::new(config, &mut s1);
+        grads.iter().for_each(|g| whole.step(&mut p1, g).unwrap());
+        let (mut s2, mut p2) = ([0.0f32; 4], [1.0f32, -1.0]);
+        let mut first = Adam::new(config, &mut s2);
+        grads[..2].iter().for_each(|g| first.step(&mut p2, g).unwrap());
+        let mut saved = [0.0f32; 4];
+        saved.copy_from_slice(first.moments());
+        let steps = first.steps() as u32;
+        let mut rest = Adam::resume(config, &mut saved, steps);
+        grads[2..].iter().for_each(|g| rest.step(&mut p2, g).unwrap());
+        assert_eq!(p1.map(f32::to_bits), p2.map(f32::to_bits));
+        assert_eq!(rest.steps(), 4);
     }
 }

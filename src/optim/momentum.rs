@@ -25,6 +25,21 @@ impl<'s, T: Float> Momentum<'s, T> {
             velocity: state,
         }
     }
+
+    /// Momentum SGD continuing from the velocities in `state` (saved from
+    /// [`Momentum::velocity`]), e.g. when a training run is resumed.
+    pub fn resume(lr: T, momentum: T, state: &'s mut [T]) -> Self {
+        Momentum {
+            lr,
+            momentum,
+            velocity: state,
+        }
+    }
+
+    /// The velocities (PyTorch's `momentum_buffer`), one per parameter.
+    pub fn velocity(&self) -> &[T] {
+        self.velocity
+    }
 }
 
 impl<T: Float> Optimizer<T> for Momentum<'_, T> {
@@ -62,5 +77,24 @@ mod tests {
         assert_eq!(p, [-2.5]);
         let mut small: [f64; 0] = [];
         assert!(Momentum::new(1.0, 0.5, &mut small).step(&mut p, &[1.0]).is_err());
+    }
+
+    #[test]
+    fn resuming_from_saved_velocities_continues_the_same_steps() {
+        let (mut s1, mut p1) = ([0.0f64; 2], [1.0f64, -1.0]);
+        let mut whole = Momentum::new(0.1, 0.9, &mut s1);
+        for g in [[1.0, 2.0], [0.5, -1.0], [3.0, 0.25]] {
+            whole.step(&mut p1, &g).unwrap();
+        }
+        let (mut s2, mut p2) = ([0.0f64; 2], [1.0f64, -1.0]);
+        let mut first = Momentum::new(0.1, 0.9, &mut s2);
+        first.step(&mut p2, &[1.0, 2.0]).unwrap();
+        let mut saved = [0.0f64; 2];
+        saved.copy_from_slice(first.velocity());
+        let mut rest = Momentum::resume(0.1, 0.9, &mut saved);
+        for g in [[0.5, -1.0], [3.0, 0.25]] {
+            rest.step(&mut p2, &g).unwrap();
+        }
+        assert_eq!(p1, p2);
     }
 }

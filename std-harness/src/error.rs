@@ -52,6 +52,15 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+    /// A training checkpoint cannot be resumed from, or training stopped
+    /// after writing one.
+    #[error("checkpoint {}: {problem}", path.display())]
+    Checkpoint {
+        /// The checkpoint file or folder.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
     /// Training diverged: a loss became NaN or infinite.
     #[error("{run}: epoch {epoch}: the {what} is not finite; lower the learning rate")]
     Diverged {

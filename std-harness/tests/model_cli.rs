@@ -296,6 +296,40 @@ fn the_pca_encoder_file_holds_the_whole_pipeline() {
         "{} vs {want}",
         text(&o)
     );
+    // `predict` writes the reconstructions themselves (4 decimals), not a softmax over the pixels.
+    let csv = dir.path().join("reconstructions.csv");
+    let images = usps_dir(&d).join("usps-t10k-images-idx3-ubyte.gz");
+    let o = flambeau(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        images.to_str().unwrap(),
+        "--invert",
+        "no",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (_, test) = load_usps(&usps_dir(&d)).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let values: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .flat_map(|l| {
+            l.split(',')
+                .skip(2)
+                .map(|v| v.parse::<f64>().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(values.len(), test.features.len());
+    let mse = values
+        .iter()
+        .zip(&test.features)
+        .map(|(y, &x)| (y - f64::from(x)).powi(2))
+        .sum::<f64>()
+        / values.len() as f64;
+    assert!((mse - want).abs() < 1e-4, "{mse} vs {want}");
 }
 
 #[test]

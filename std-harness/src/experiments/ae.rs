@@ -61,6 +61,7 @@ pub fn train<M: Model, L: Loss<M::Output>, const B: usize>(
     let images_in = splits.train.x.len() == splits.train.y.len();
     let shift = images_in.then(|| usps::shift(head.settings.shift, true, false));
     let mut cfg = config(name.clone(), head.settings, head.args.seed, Metric::Mse, shift);
+    cfg.checkpoint = super::run::checkpointing(head.args, &format!("model-{tag}.safetensors"))?;
     let mut buffers = Buffers::new();
     let mut net = buffers.trainer::<M, L, B>(model, loss, head.args.seed)?;
     super::run::init_from(&mut net, head.args)?;

@@ -44,7 +44,7 @@ pub fn settings(recipe: Recipe) -> (Settings, Vec<usize>) {
 pub fn run(ctx: &Ctx, args: &RunArgs, codes: Option<&[usize]>) -> Result<Written> {
     let (settings, default_codes) = settings(args.recipe);
     let settings = settings.overridden(args, ctx.max_epochs)?;
-    check_out(ctx, "ae-vs-pca", args)?;
+    let args = &check_out(ctx, "ae-vs-pca", args)?;
     let codes = codes.unwrap_or(&default_codes);
     ae::check_codes(codes)?;
     let data = usps::load(ctx, settings.train_size, settings.centre)?;

@@ -71,7 +71,7 @@ pub fn run_tied(ctx: &Ctx, args: &RunArgs, codes: Option<&[usize]>, tied: bool) 
         settings.shift = 0;
     }
     let settings = settings.overridden(args, ctx.max_epochs)?;
-    check_out(ctx, "autoencoder", args)?;
+    let args = &check_out(ctx, "autoencoder", args)?;
     let codes = codes.unwrap_or(&default_codes);
     ae::check_codes(codes)?;
     let data = usps::load(ctx, settings.train_size, settings.centre)?;

@@ -42,7 +42,7 @@ pub fn settings(recipe: Recipe) -> Settings {
 /// Training, plotting and writing errors.
 pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<Written> {
     let settings = settings(args.recipe).overridden(args, ctx.max_epochs)?;
-    check_out(ctx, "checkerboard", args)?;
+    let args = &check_out(ctx, "checkerboard", args)?;
     let n = points(args.recipe);
     let set = Checkerboard {
         n,

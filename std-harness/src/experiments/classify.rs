@@ -47,6 +47,7 @@ pub fn run_augmented<M: Model, L: Loss<M::Output>, const B: usize>(
     if shift.degrees > 0.0 {
         cfg.shift = Some(shift);
     }
+    cfg.checkpoint = super::run::checkpointing(head.args, "model.safetensors")?;
     let mut buffers = Buffers::new();
     let mut net = buffers.trainer::<M, L, B>(model, loss, head.args.seed)?;
     super::run::init_from(&mut net, head.args)?;

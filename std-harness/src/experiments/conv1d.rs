@@ -103,7 +103,7 @@ pub fn settings(recipe: Recipe) -> Settings {
 pub fn run(ctx: &Ctx, args: &RunArgs, arch: Option<Arch>) -> Result<Written> {
     let arch = arch.unwrap_or_else(|| Arch::default_for(args.recipe));
     let settings = settings(args.recipe).overridden(args, ctx.max_epochs)?;
-    check_out(ctx, &format!("conv1d-{}", arch.name()), args)?;
+    let args = &check_out(ctx, &format!("conv1d-{}", arch.name()), args)?;
     let data = usps::load(ctx, settings.train_size, settings.centre)?;
     let init = settings.init;
     let mut outcome = Outcome::default();

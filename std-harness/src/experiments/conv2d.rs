@@ -151,6 +151,7 @@ pub fn run(ctx: &Ctx, args: &RunArgs, options: Options) -> Result<Written> {
     if members > 1 && args.init_from.is_some() {
         return Err(setting("init-from", "starts a single network: give --members 1"));
     }
+    let args = &super::run::check_out(ctx, "conv2d", args)?;
     let data = usps::load(ctx, settings.train_size, settings.centre)?;
     let init = settings.init;
     let plan = Plan {

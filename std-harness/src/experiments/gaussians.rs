@@ -29,7 +29,7 @@ pub fn settings(recipe: Recipe) -> Settings {
 /// Training, plotting and writing errors.
 pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<Written> {
     let settings = settings(args.recipe).overridden(args, ctx.max_epochs)?;
-    check_out(ctx, "gaussians", args)?;
+    let args = &check_out(ctx, "gaussians", args)?;
     let set = TwoGaussians::default().generate(args.seed)?;
     let parts = points::split(&set, args.seed, |l| if l == 0 { -1.0 } else { 1.0 })?;
     let net: Sequential<(Linear<2, 1>,)> = Sequential::new((Linear::with_init(settings.init),));

@@ -58,6 +58,12 @@ struct Part {
 /// Data, core, plotting and writing errors.
 pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<Written> {
     let settings = settings(args.recipe).overridden(args, ctx.max_epochs)?;
+    if args.resume.is_some() {
+        return Err(setting(
+            "--resume",
+            "linreg trains in about a second and keeps no checkpoint; run it again without --resume",
+        ));
+    }
     check_out(ctx, "linreg", args)?;
     let path = insurance_path(&ctx.data);
     let table = load_insurance(&path)?;

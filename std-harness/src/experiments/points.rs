@@ -73,7 +73,8 @@ pub fn run<M: Model, L: Loss<M::Output>, const B: usize>(
 ) -> Result<()> {
     let name = run_name(&head);
     let seed = head.args.seed;
-    let cfg = config(name.clone(), head.settings, head.args.seed, reading.metric, None);
+    let mut cfg = config(name.clone(), head.settings, head.args.seed, reading.metric, None);
+    cfg.checkpoint = super::run::checkpointing(head.args, "model.safetensors")?;
     let mut buffers = Buffers::new();
     let mut net = buffers.trainer::<M, L, B>(model, loss, head.args.seed)?;
     super::run::init_from(&mut net, head.args)?;

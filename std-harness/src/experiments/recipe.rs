@@ -82,6 +82,9 @@ pub struct RunArgs {
     /// Start from the weights of this model file (same architecture) instead of a random initialisation.
     #[arg(long, value_name = "FILE")]
     pub init_from: Option<PathBuf>,
+    /// Continue an interrupted run from the checkpoint in its folder (DIR/checkpoint/, written after every epoch), with the same settings; writes into DIR unless --out says otherwise.
+    #[arg(long, value_name = "DIR", conflicts_with = "init_from")]
+    pub resume: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -97,10 +100,12 @@ impl RunArgs {
             seed: 1,
             out: None,
             init_from: None,
+            resume: None,
         }
     }
 
     /// The flags that differ from the recipe's defaults, as typed on a command line.
+    /// `--resume` is left out: a resumed run ends as the uninterrupted one.
     pub fn flags(&self) -> String {
         let mut out = format!("--recipe {}", self.recipe.name());
         let mut push = |name: &str, value: Option<String>| {

@@ -2,7 +2,7 @@
 //! printed for people and the folder written for machines.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use flambeau::{Describe, Loss, Model, Trainer};
 use serde::Serialize;
@@ -14,7 +14,7 @@ use crate::error::{CoreContext, Error, Result};
 use crate::metrics::Metric;
 use crate::model::meta;
 use crate::output::{Artifacts, check_target, final_path};
-use crate::train::{Shift, TrainConfig};
+use crate::train::{Checkpointing, Shift, TrainConfig, checkpoint};
 
 /// Where an experiment reads and writes, and how it talks.
 #[derive(Debug, Clone)]
@@ -61,6 +61,7 @@ pub fn config(name: String, settings: &Settings, seed: u64, metric: Metric, shif
         shift: shift.filter(|s| s.max > 0),
         frozen: None,
         metric,
+        checkpoint: None,
     }
 }
 
@@ -99,21 +100,81 @@ pub struct Written {
     pub notes: Vec<String>,
 }
 
-/// The folder a run of `experiment` writes: `--out`, else
-/// `<out root>/<experiment>/<recipe>`.
+/// The folder a run of `experiment` writes: `--out`, else the folder
+/// `--resume` continues, else `<out root>/<experiment>/<recipe>`.
 pub fn out_dir(ctx: &Ctx, experiment: &str, args: &RunArgs) -> PathBuf {
     args.out
         .clone()
+        .or_else(|| args.resume.as_deref().map(resumed_run))
         .unwrap_or_else(|| ctx.out_root.join(experiment).join(args.recipe.name()))
 }
 
+/// The run folder `--resume DIR` names: `DIR`, or its parent when `DIR`
+/// is the checkpoint folder itself.
+fn resumed_run(dir: &Path) -> PathBuf {
+    let is_ckpt = dir.file_name().is_some_and(|n| n == checkpoint::DIR) && !dir.join(checkpoint::DIR).is_dir();
+    match dir.parent() {
+        Some(parent) if is_ckpt => parent.to_path_buf(),
+        _ => dir.to_path_buf(),
+    }
+}
+
 /// Checks, before any data is read or any training starts, that the run's
-/// folder can be written (see [`check_target`]).
+/// folder can be written (see [`check_target`]) and that `--resume` names
+/// a folder holding a checkpoint; returns the flags with `--out` resolved,
+/// which is where the run's checkpoints go.
 ///
 /// # Errors
-/// [`Error::Output`] or [`Error::Write`] naming the folder.
-pub fn check_out(ctx: &Ctx, experiment: &str, args: &RunArgs) -> Result<()> {
-    check_target(&out_dir(ctx, experiment, args)).map(drop)
+/// [`Error::Output`] or [`Error::Write`] naming the folder;
+/// [`Error::Checkpoint`] when `--resume` finds no checkpoint.
+pub fn check_out(ctx: &Ctx, experiment: &str, args: &RunArgs) -> Result<RunArgs> {
+    let out = out_dir(ctx, experiment, args);
+    check_target(&out)?;
+    if let Some(dir) = &args.resume {
+        let folder = resumed_run(dir).join(checkpoint::DIR);
+        let any = std::fs::read_dir(&folder)
+            .map(|d| {
+                d.flatten()
+                    .any(|e| e.path().extension().is_some_and(|x| x == "safetensors"))
+            })
+            .unwrap_or(false);
+        if !any {
+            let done = resumed_run(dir).join(crate::output::RESULTS).is_file();
+            let why = if done {
+                "no checkpoint: the run there completed (a run removes its checkpoints when it writes its results)"
+            } else {
+                "no checkpoint (a run writes DIR/checkpoint/ after every epoch); give the folder of an interrupted run"
+            };
+            return Err(Error::Checkpoint {
+                path: dir.clone(),
+                problem: why.to_owned(),
+            });
+        }
+    }
+    Ok(RunArgs {
+        out: Some(out),
+        ..args.clone()
+    })
+}
+
+/// Where a run saves its checkpoint `file` (`OUT/checkpoint/FILE`) and,
+/// with `--resume DIR`, the one it continues from (`DIR/checkpoint/FILE`).
+/// Runs whose `--out` was not resolved by [`check_out`] keep none.
+///
+/// # Errors
+/// [`Error::Setting`] when [`checkpoint::STOP_AFTER_EPOCH`] is set but not a whole number.
+pub fn checkpointing(args: &RunArgs, file: &str) -> Result<Option<Checkpointing>> {
+    let Some(out) = args.out.as_ref() else {
+        return Ok(None);
+    };
+    Ok(Some(Checkpointing {
+        stop_after: checkpoint::stop_after()?,
+        file: out.join(checkpoint::DIR).join(file),
+        resume: args
+            .resume
+            .as_deref()
+            .map(|d| resumed_run(d).join(checkpoint::DIR).join(file)),
+    }))
 }
 
 /// Prints the outcome's summary and writes its folder whole (see

@@ -85,7 +85,7 @@ fn mlp_body(init: Init) -> (Linear<256, 128>, Tanh, Linear<128, 64>, Tanh, Linea
 pub fn run(ctx: &Ctx, args: &RunArgs, loss: MlpLoss) -> Result<Written> {
     let settings = settings(args.recipe, loss).overridden(args, ctx.max_epochs)?;
     let experiment = format!("usps-mlp-{}", loss.name());
-    check_out(ctx, &experiment, args)?;
+    let args = &check_out(ctx, &experiment, args)?;
     let data = usps::load(ctx, settings.train_size, settings.centre)?;
     let (a, b, c, d, e) = mlp_body(settings.init);
     let mut outcome = Outcome::default();

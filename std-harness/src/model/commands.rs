@@ -118,7 +118,8 @@ fn softmax(row: &[f32]) -> Vec<f32> {
 /// Class probabilities of one output row, as the metadata's `output` says.
 fn probabilities(file: &ModelFile, row: &[f32]) -> Vec<f32> {
     match file.meta.get(key::OUTPUT).map(String::as_str) {
-        Some("probabilities") => row.to_vec(),
+        // A reconstruction's values are pixels, not class scores.
+        Some("probabilities" | "reconstruction") => row.to_vec(),
         Some("probability") => row.iter().flat_map(|&p| [1.0 - p, p]).collect(),
         _ => softmax(row),
     }

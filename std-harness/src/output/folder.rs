@@ -163,7 +163,7 @@ pub fn check_target(target: &Path) -> Result<(PathBuf, String)> {
             ));
         }
         let empty = |t: &Path| std::fs::read_dir(t).map(|mut d| d.next().is_none()).unwrap_or(false);
-        let usable = |t: &Path| !t.exists() || empty(t) || t.join(RESULTS).is_file();
+        let usable = |t: &Path| !t.exists() || empty(t) || t.join(RESULTS).is_file() || only_checkpoints(t);
         // Another run swapping its folder into place moves this one aside for
         // an instant: a folder that looked foreign is looked at again.
         let settled = || {
@@ -203,6 +203,26 @@ pub fn final_path(path: &Path) -> PathBuf {
             None => c.as_os_str().to_os_string(),
         })
         .collect()
+}
+
+/// Whether `dir` holds only the checkpoint folder of an interrupted run
+/// (files `*.safetensors`, and temporary files being renamed into place).
+fn only_checkpoints(dir: &Path) -> bool {
+    let names = |d: &Path| -> Vec<String> {
+        std::fs::read_dir(d)
+            .map(|e| {
+                e.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let inner = dir.join(crate::train::checkpoint::DIR);
+    names(dir) == [crate::train::checkpoint::DIR]
+        && inner.is_dir()
+        && names(&inner)
+            .iter()
+            .all(|n| n.ends_with(".safetensors") || (n.starts_with('.') && n.contains(".safetensors.tmp-")))
 }
 
 /// Looks at a folder that seems not to be a run's before refusing it (a concurrent swap).

@@ -11,7 +11,7 @@
 
 mod folder;
 
-pub use folder::{Staging, check_target, final_path};
+pub use folder::{RESULTS, Staging, check_target, final_path};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

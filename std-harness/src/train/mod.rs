@@ -7,14 +7,21 @@
 //! scores the training and validation splits. The parameters of the best
 //! epoch on validation are kept, and restored at the end: the returned
 //! trainer holds the selected model, never the test set's favourite.
+//!
+//! With [`TrainConfig::checkpoint`] set, the whole state of the run is
+//! saved at the end of every epoch ([`checkpoint`]), and a run given a
+//! checkpoint to resume continues from it to the same end, bit for bit, as
+//! if it had never stopped.
 
 mod affine;
 mod batch;
+pub mod checkpoint;
 pub mod diverge;
 mod history;
 
 pub use affine::rotate_shift_image;
 pub use batch::{Evaluation, Shift, Split, evaluate, predict, shift_image};
+pub use checkpoint::Checkpointing;
 pub use history::{EpochRecord, History};
 
 use std::ops::Range;
@@ -94,6 +101,8 @@ pub struct TrainConfig {
     pub frozen: Option<Range<usize>>,
     /// How each epoch is scored.
     pub metric: Metric,
+    /// Where to save the run's state after every epoch, and what to resume from.
+    pub checkpoint: Option<Checkpointing>,
 }
 
 /// Trainer buffers (tape and arena) on the heap, sized from the model's footprint.
@@ -149,61 +158,127 @@ pub fn fit<M: Model, L: Loss<M::Output>, const B: usize>(
     train.check::<M>("training split")?;
     valid.check::<M>("validation split")?;
     let params = Footprint::<M, L, B>::PARAMS;
+    let identity = checkpoint::identity(net, (&train, &valid), cfg);
+    let names: &[&str] = match cfg.optim {
+        Optim::Sgd => &[],
+        Optim::Momentum { .. } => &checkpoint::MOMENTUM,
+        Optim::Adam => &checkpoint::ADAM,
+    };
+    let resumed = match cfg.checkpoint.as_ref().and_then(|c| c.resume.as_ref()) {
+        Some(file) if file.exists() => {
+            let r = checkpoint::load(file, net, cfg, &identity, train.rows::<M>(), names)?;
+            net.graph_mut().params_mut().copy_from_slice(&r.params);
+            Some(r)
+        }
+        _ => None,
+    };
+    let state = |per: usize| match &resumed {
+        Some(r) => r.optim.clone(),
+        None => vec![0.0; per * params],
+    };
+    let run_with = Run {
+        splits: (train, valid),
+        cfg,
+        bar,
+        identity: &identity,
+    };
     match cfg.optim {
-        Optim::Sgd => run(net, Sgd::new(cfg.lr as f32), (train, valid), cfg, bar),
+        Optim::Sgd => run(net, Sgd::new(cfg.lr as f32), run_with, resumed.map(|r| r.progress)),
         Optim::Momentum { momentum } => {
-            let mut state = vec![0.0; params];
-            let opt = Momentum::new(cfg.lr as f32, momentum as f32, &mut state);
-            run(net, opt, (train, valid), cfg, bar)
+            let mut state = state(1);
+            let opt = if resumed.is_some() {
+                Momentum::resume(cfg.lr as f32, momentum as f32, &mut state)
+            } else {
+                Momentum::new(cfg.lr as f32, momentum as f32, &mut state)
+            };
+            run(net, opt, run_with, resumed.map(|r| r.progress))
         }
         Optim::Adam => {
-            let mut state = vec![0.0; 2 * params];
+            let mut state = state(2);
             let config = AdamConfig {
                 lr: cfg.lr,
                 ..AdamConfig::default()
             };
-            run(net, Adam::new(config, &mut state), (train, valid), cfg, bar)
+            let opt = match &resumed {
+                Some(r) => Adam::resume(config, &mut state, r.steps),
+                None => Adam::new(config, &mut state),
+            };
+            run(net, opt, run_with, resumed.map(|r| r.progress))
         }
     }
 }
 
-fn run<M: Model, L: Loss<M::Output>, O: Optimizer<f32>, const B: usize>(
+/// What a run reads besides the network and the optimiser.
+struct Run<'a, 'd> {
+    splits: (Split<'d>, Split<'d>),
+    cfg: &'a TrainConfig,
+    bar: &'a ProgressBar,
+    identity: &'a [(String, String)],
+}
+
+fn run<M: Model, L: Loss<M::Output>, O: checkpoint::Saved, const B: usize>(
     net: &mut Trainer<'_, f32, M, L, B>,
     mut opt: O,
-    (train, valid): (Split<'_>, Split<'_>),
-    cfg: &TrainConfig,
-    bar: &ProgressBar,
+    Run {
+        splits: (train, valid),
+        cfg,
+        bar,
+        identity,
+    }: Run<'_, '_>,
+    resumed: Option<checkpoint::Progress>,
 ) -> Result<History> {
     let start = Instant::now();
-    let mut rng = Rng::new(cfg.seed ^ SHUFFLE_STREAM);
-    let mut order: Vec<usize> = (0..train.rows::<M>()).collect();
-    bar.set_length((cfg.epochs * order.len().div_ceil(cfg.batch)) as u64);
-    let mut history = History::new(cfg.metric);
-    let mut best_params = net.graph().params().to_vec();
-    for epoch in 0..cfg.epochs {
+    let batches = train.rows::<M>().div_ceil(cfg.batch);
+    bar.set_length((cfg.epochs * batches) as u64);
+    let mut p = resumed.unwrap_or_else(|| checkpoint::Progress {
+        epoch: 0,
+        rng: Rng::new(cfg.seed ^ SHUFFLE_STREAM),
+        order: (0..train.rows::<M>()).collect(),
+        history: History::new(cfg.metric),
+        best: net.graph().params().to_vec(),
+        seconds: 0.0,
+    });
+    bar.inc((p.epoch * batches) as u64);
+    let done = p.history.diverged.is_some();
+    for epoch in (p.epoch..cfg.epochs).take_while(|_| !done) {
         let lr = cfg.schedule.lr(cfg.lr, epoch, cfg.epochs);
         opt.set_lr(lr as f32);
-        rng.shuffle(&mut order);
-        for rows in order.chunks(cfg.batch) {
-            batch::load(net, &train, rows, cfg.shift.as_ref(), &mut rng)?;
+        p.rng.shuffle(&mut p.order);
+        for rows in p.order.chunks(cfg.batch) {
+            batch::load(net, &train, rows, cfg.shift.as_ref(), &mut p.rng)?;
             step(net, &mut opt, cfg.frozen.as_ref()).context(|| format!("{}: training step", cfg.name))?;
             bar.inc(1);
         }
         let record = score_epoch(net, (&train, &valid), cfg, epoch, lr)?;
-        bar.set_message(history.message(&record, cfg.epochs));
+        bar.set_message(p.history.message(&record, cfg.epochs));
         let why = diverge::losses(&[record.train_loss, record.valid_loss])
             .or_else(|| diverge::weights(net.graph().params()))
             .map(|why| format!("epoch {}: {why}", record.epoch));
-        if history.push(record) {
-            best_params.copy_from_slice(net.graph().params());
+        if p.history.push(record) {
+            p.best.copy_from_slice(net.graph().params());
         }
-        if why.is_some() {
-            history.diverged = why;
+        p.history.diverged = why;
+        p.epoch = epoch + 1;
+        if let Some(c) = &cfg.checkpoint {
+            let seconds = p.seconds + start.elapsed().as_secs_f64();
+            checkpoint::save(
+                &c.file,
+                net,
+                &opt,
+                &checkpoint::Progress { seconds, ..p.clone() },
+                identity,
+            )?;
+            if c.stop_after == Some(p.epoch) && p.epoch < cfg.epochs {
+                return Err(checkpoint::stopped(&c.file, p.epoch));
+            }
+        }
+        if p.history.diverged.is_some() {
             break;
         }
     }
-    net.graph_mut().params_mut().copy_from_slice(&best_params);
-    history.seconds = start.elapsed().as_secs_f64();
+    net.graph_mut().params_mut().copy_from_slice(&p.best);
+    let mut history = p.history;
+    history.seconds = p.seconds + start.elapsed().as_secs_f64();
     Ok(history)
 }
 

@@ -26,6 +26,7 @@ fn cfg(epochs: usize, batch: usize) -> TrainConfig {
         shift: None,
         frozen: None,
         metric: Metric::BinaryAccuracy,
+        checkpoint: None,
     }
 }
 
@@ -126,4 +127,50 @@ fn cosine_schedule_ends_at_its_floor() {
     assert!((s.lr(1.0, 0, 11) - 1.0).abs() < 1e-12);
     assert!((s.lr(1.0, 10, 11) - 0.1).abs() < 1e-12);
     assert_eq!(Schedule::Constant.lr(0.3, 5, 10), 0.3);
+}
+
+/// Trains XOR with `optim` for 8 epochs, stopping after `stop` epochs and
+/// resuming when given; returns the selected parameters' bits and the history.
+fn xor_run(optim: Optim, dir: &std::path::Path, stop: Option<usize>, resume: bool) -> Result<(Vec<u32>, History)> {
+    let (x, y) = xor();
+    let mut buffers = Buffers::new();
+    let mut net = buffers.trainer::<Xor, BceLoss, 16>(model(), BceLoss, 3)?;
+    let split = Split { x: &x, y: &y };
+    let file = dir.join(checkpoint::DIR).join("model.safetensors");
+    let config = TrainConfig {
+        optim,
+        schedule: Schedule::Cosine { floor: 0.1 },
+        checkpoint: Some(Checkpointing {
+            file: file.clone(),
+            resume: resume.then_some(file),
+            stop_after: stop,
+        }),
+        ..cfg(8, 16)
+    };
+    let history = fit(&mut net, (split, split), &config, &ProgressBar::hidden())?;
+    Ok((net.graph().params().iter().map(|p| p.to_bits()).collect(), history))
+}
+
+#[test]
+fn a_resumed_run_ends_as_an_uninterrupted_one_with_each_optimiser() {
+    for optim in [Optim::Sgd, Optim::Momentum { momentum: 0.9 }, Optim::Adam] {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (whole, whole_history) = xor_run(optim, a.path(), None, false).unwrap();
+        let err = xor_run(optim, b.path(), Some(3), false).unwrap_err();
+        assert!(err.to_string().contains("stopped after epoch 3"), "{err}");
+        let (resumed, mut history) = xor_run(optim, b.path(), None, true).unwrap();
+        assert_eq!(whole, resumed, "{optim:?}");
+        history.seconds = whole_history.seconds;
+        assert_eq!(whole_history, history, "{optim:?}");
+        assert_eq!(history.records.len(), 8);
+    }
+}
+
+#[test]
+fn a_checkpoint_of_other_settings_is_refused_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    xor_run(Optim::Sgd, dir.path(), Some(2), false).unwrap_err();
+    let err = xor_run(Optim::Adam, dir.path(), None, true).unwrap_err().to_string();
+    assert!(err.contains("optimizer Sgd, this run has Adam"), "{err}");
+    assert!(err.contains("resume with the settings it was made with"), "{err}");
 }
