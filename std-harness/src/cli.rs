@@ -9,7 +9,9 @@ use crate::data::data_dir;
 use crate::error::Result;
 use crate::experiments::conv1d::Arch;
 use crate::experiments::usps_mlp::MlpLoss;
-use crate::experiments::{Ctx, RunArgs, ae_vs_pca, autoencoder, checkerboard, conv1d, gaussians, linreg, usps_mlp};
+use crate::experiments::{
+    Ctx, RunArgs, ae_vs_pca, autoencoder, checkerboard, conv1d, gaussians, linreg, resolve, usps_mlp,
+};
 use crate::model::{self, commands::ModelArgs, input::Invert};
 use crate::report::{self, ReportArgs};
 
@@ -81,6 +83,8 @@ pub enum Command {
     },
     /// USPS digits with a LeNet-like 2-D convolutional network.
     Conv2d(RunArgs),
+    /// Tunes an experiment's learning rate, batch size, weight decay and epochs (random search, successive halving).
+    Search(crate::search::SearchArgs),
     /// Runs every experiment and writes a Markdown report with its pictures.
     Report(ReportArgs),
     /// Shows a model file: tensors, dtypes, shapes, metadata, parameters, footprint on a chip.
@@ -146,16 +150,23 @@ pub fn run(cli: Cli) -> Result<()> {
         out_root: PathBuf::from("out"),
     };
     match cli.command {
-        Command::Linreg(args) => linreg::run(&ctx, &args).map(drop),
-        Command::Gaussians(args) => gaussians::run(&ctx, &args).map(drop),
-        Command::Checkerboard(args) => checkerboard::run(&ctx, &args).map(drop),
-        Command::UspsMlp { run, loss } => usps_mlp::run(&ctx, &run, loss).map(drop),
+        Command::Linreg(args) => linreg::run(&ctx, &resolve(&args, "linreg")?).map(drop),
+        Command::Gaussians(args) => gaussians::run(&ctx, &resolve(&args, "gaussians")?).map(drop),
+        Command::Checkerboard(args) => checkerboard::run(&ctx, &resolve(&args, "checkerboard")?).map(drop),
+        Command::UspsMlp { run, loss } => {
+            let run = resolve(&run, &format!("usps-mlp-{}", loss.name()))?;
+            usps_mlp::run(&ctx, &run, loss).map(drop)
+        }
         Command::Autoencoder { run, codes, tied } => {
+            let run = resolve(&run, if tied { "autoencoder-tied" } else { "autoencoder" })?;
             autoencoder::run_tied(&ctx, &run, codes.as_deref(), tied).map(drop)
         }
-        Command::AeVsPca { run, codes } => ae_vs_pca::run(&ctx, &run, codes.as_deref()).map(drop),
-        Command::Conv1d { run, arch } => conv1d::run(&ctx, &run, arch).map(drop),
-        Command::Conv2d(args) => crate::experiments::conv2d::run(&ctx, &args).map(drop),
+        Command::AeVsPca { run, codes } => {
+            ae_vs_pca::run(&ctx, &resolve(&run, "ae-vs-pca")?, codes.as_deref()).map(drop)
+        }
+        Command::Conv1d { run, arch } => conv1d::run(&ctx, &resolve(&run, "conv1d")?, arch).map(drop),
+        Command::Conv2d(args) => crate::experiments::conv2d::run(&ctx, &resolve(&args, "conv2d")?).map(drop),
+        Command::Search(args) => crate::search::run(&ctx, &args).map(drop),
         Command::Report(args) => report::run(&ctx, &args),
         Command::Inspect { file, arch } => {
             print!("{}", model::commands::inspect(&file, arch.as_deref())?);

@@ -61,6 +61,7 @@ pub fn config(name: String, settings: &Settings, seed: u64, metric: Metric, shif
         shift: shift.filter(|s| s.max > 0),
         frozen: None,
         metric,
+        decay: settings.regularizer(),
     }
 }
 

@@ -25,7 +25,8 @@ pub enum MlpLoss {
 }
 
 impl MlpLoss {
-    fn name(self) -> &'static str {
+    /// The loss's name on the command line.
+    pub fn name(self) -> &'static str {
         match self {
             MlpLoss::Mse => "mse",
             MlpLoss::Ce => "ce",

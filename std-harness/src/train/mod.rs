@@ -20,7 +20,7 @@ pub use history::{EpochRecord, History};
 use std::ops::Range;
 use std::time::Instant;
 
-use flambeau::{Adam, AdamConfig, Footprint, Loss, Model, Momentum, Node, Optimizer, Rng, Sgd, Trainer};
+use flambeau::{Adam, AdamConfig, Footprint, Loss, Model, Momentum, Node, Optimizer, Rng, Sgd, Trainer, WeightDecay};
 use indicatif::ProgressBar;
 use serde::Serialize;
 
@@ -94,6 +94,8 @@ pub struct TrainConfig {
     pub frozen: Option<Range<usize>>,
     /// How each epoch is scored.
     pub metric: Metric,
+    /// Regularisation of the parameters at each step (none by default).
+    pub decay: WeightDecay,
 }
 
 /// Trainer buffers (tape and arena) on the heap, sized from the model's footprint.
@@ -186,7 +188,7 @@ fn run<M: Model, L: Loss<M::Output>, O: Optimizer<f32>, const B: usize>(
         rng.shuffle(&mut order);
         for rows in order.chunks(cfg.batch) {
             batch::load(net, &train, rows, cfg.shift.as_ref(), &mut rng)?;
-            step(net, &mut opt, cfg.frozen.as_ref()).context(|| format!("{}: training step", cfg.name))?;
+            step(net, &mut opt, cfg).context(|| format!("{}: training step", cfg.name))?;
             bar.inc(1);
         }
         let record = score_epoch(net, (&train, &valid), cfg, epoch, lr)?;
@@ -207,18 +209,28 @@ fn run<M: Model, L: Loss<M::Output>, O: Optimizer<f32>, const B: usize>(
     Ok(history)
 }
 
-/// One update: gradients, frozen ones zeroed, then the optimiser's step.
+/// One update: gradients, the regulariser's terms, frozen ones zeroed, then the optimiser's step.
 fn step<M: Model, L: Loss<M::Output>, O: Optimizer<f32>, const B: usize>(
     net: &mut Trainer<'_, f32, M, L, B>,
     opt: &mut O,
-    frozen: Option<&Range<usize>>,
+    cfg: &TrainConfig,
 ) -> std::result::Result<f32, flambeau::Error> {
-    let Some(frozen) = frozen else {
-        return net.step(opt);
+    let Some(frozen) = cfg.frozen.as_ref() else {
+        return if cfg.decay.is_active() {
+            net.step_with_decay(opt, &cfg.decay)
+        } else {
+            net.step(opt)
+        };
     };
     let loss = net.compute_grads()?;
+    net.graph_mut().add_penalty_grads(&cfg.decay);
     if let Some(g) = net.graph_mut().param_grads_mut().get_mut(frozen.clone()) {
         g.fill(0.0);
+    }
+    let kept: Vec<f32> = net.graph().params().get(frozen.clone()).unwrap_or(&[]).to_vec();
+    net.graph_mut().decay_params(&cfg.decay, opt.lr());
+    if let Some(p) = net.graph_mut().params_mut().get_mut(frozen.clone()) {
+        p.copy_from_slice(&kept);
     }
     let (params, grads) = net.graph_mut().params_and_grads();
     opt.step(params, grads)?;
