@@ -50,6 +50,9 @@ pub enum Command {
         /// The loss: MSE on sigmoid outputs, or cross-entropy on logits.
         #[arg(long, value_enum, default_value = "ce")]
         loss: MlpLoss,
+        /// Dropout of this probability after each hidden layer (cross-entropy only).
+        #[arg(long, allow_negative_numbers = true)]
+        dropout: Option<f32>,
     },
     /// A USPS auto-encoder, compared with PCA at the same code size.
     Autoencoder {
@@ -153,9 +156,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Linreg(args) => linreg::run(&ctx, &resolve(&args, "linreg")?).map(drop),
         Command::Gaussians(args) => gaussians::run(&ctx, &resolve(&args, "gaussians")?).map(drop),
         Command::Checkerboard(args) => checkerboard::run(&ctx, &resolve(&args, "checkerboard")?).map(drop),
-        Command::UspsMlp { run, loss } => {
+        Command::UspsMlp { run, loss, dropout } => {
             let run = resolve(&run, &format!("usps-mlp-{}", loss.name()))?;
-            usps_mlp::run(&ctx, &run, loss).map(drop)
+            usps_mlp::run_dropout(&ctx, &run, loss, dropout).map(drop)
         }
         Command::Autoencoder { run, codes, tied } => {
             let run = resolve(&run, if tied { "autoencoder-tied" } else { "autoencoder" })?;

@@ -213,6 +213,8 @@ pub fn run(ctx: &Ctx, args: &SearchArgs) -> Result<Written> {
     );
     plot::search("search.png", &title, trials, best.run.metric)?.save(&mut artifacts, "search.png")?;
     let mut run: RunResult = best.run.clone();
+    run.experiment = format!("search-{}", target.name());
+    run.report = "none (tuned here)".to_owned();
     run.files
         .extend(["recipe.json", "trials.md", "trials.csv", "search.png"].map(String::from));
     let written = Written {

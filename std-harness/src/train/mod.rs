@@ -4,7 +4,8 @@
 //! rows with the core's [`Rng`], gathers batches into the trainer's input
 //! buffer (shifting 16x16 images by a few pixels when augmentation is on),
 //! declares a partial last batch with `set_rows`, steps the optimiser, then
-//! scores the training and validation splits. The parameters of the best
+//! scores the training and validation splits (dropout switched off while
+//! scoring, its masks seeded from the run's seed). The parameters of the best
 //! epoch on validation are kept, and restored at the end: the returned
 //! trainer holds the selected model, never the test set's favourite.
 
@@ -29,6 +30,8 @@ use crate::metrics::Metric;
 
 /// Stream offset between the initialisation and the shuffling generators.
 const SHUFFLE_STREAM: u64 = 0x5EED_0F5A_FF1E;
+/// Stream offset of the dropout masks.
+const DROPOUT_STREAM: u64 = 0xD20F_0A75_5EED;
 
 /// The optimiser of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -182,15 +185,19 @@ fn run<M: Model, L: Loss<M::Output>, O: Optimizer<f32>, const B: usize>(
     bar.set_length((cfg.epochs * order.len().div_ceil(cfg.batch)) as u64);
     let mut history = History::new(cfg.metric);
     let mut best_params = net.graph().params().to_vec();
+    net.graph_mut().seed_dropout(cfg.seed ^ DROPOUT_STREAM);
     for epoch in 0..cfg.epochs {
         let lr = cfg.schedule.lr(cfg.lr, epoch, cfg.epochs);
         opt.set_lr(lr as f32);
         rng.shuffle(&mut order);
+        // Dropout draws masks while training and is the identity while scoring.
+        net.graph_mut().set_training(true);
         for rows in order.chunks(cfg.batch) {
             batch::load(net, &train, rows, cfg.shift.as_ref(), &mut rng)?;
             step(net, &mut opt, cfg).context(|| format!("{}: training step", cfg.name))?;
             bar.inc(1);
         }
+        net.graph_mut().set_training(false);
         let record = score_epoch(net, (&train, &valid), cfg, epoch, lr)?;
         bar.set_message(history.message(&record, cfg.epochs));
         let why = diverge::losses(&[record.train_loss, record.valid_loss])
@@ -204,6 +211,7 @@ fn run<M: Model, L: Loss<M::Output>, O: Optimizer<f32>, const B: usize>(
             break;
         }
     }
+    net.graph_mut().set_training(false);
     net.graph_mut().params_mut().copy_from_slice(&best_params);
     history.seconds = start.elapsed().as_secs_f64();
     Ok(history)
