@@ -8,6 +8,7 @@ use flambeau::Strictness;
 use flambeau_harness::console::Console;
 use flambeau_harness::experiments::usps_mlp::{self, MlpLoss};
 use flambeau_harness::experiments::{Ctx, Recipe, RunArgs};
+use flambeau_harness::model::commands::{self, ModelArgs};
 use flambeau_harness::model::{ModelFile, zoo};
 
 fn ctx(out: &Path) -> Ctx {
@@ -61,6 +62,25 @@ fn a_dropout_mlp_trains_saves_pytorch_names_and_predicts() {
     let (a, b) = (net.predict(&x).unwrap(), net.predict(&x).unwrap());
     assert_eq!(a, b);
     assert_eq!(a[..10], a[10..]);
+
+    // The firmware leaves dropout out: a plain MLP type, tensors renumbered.
+    let model = ModelArgs {
+        model: dir.path().join("drop/model.safetensors"),
+        arch: None,
+        non_strict: false,
+    };
+    let firmware = dir.path().join("firmware");
+    commands::export(&model, &firmware, 4, 1, &Console::new(true)).unwrap();
+    let rs = std::fs::read_to_string(firmware.join("model.rs")).unwrap();
+    assert!(!rs.contains("Dropout"), "{rs}");
+    assert!(
+        rs.contains("Linear<256, 128>, Tanh, Linear<128, 64>, Tanh, Linear<64, 10>"),
+        "{rs}"
+    );
+    let bytes = std::fs::read(firmware.join("weights.safetensors")).unwrap();
+    let st = flambeau::SafeTensors::parse(&bytes).unwrap();
+    assert_eq!(st.get("2.weight").unwrap().shape(), [64, 128]);
+    assert_eq!(st.get("4.bias").unwrap().shape(), [10]);
 }
 
 #[test]
