@@ -80,6 +80,11 @@ pub enum Error {
         /// The scale's `f32::to_bits`.
         bits: u32,
     },
+    /// A dropout probability is not in `[0, 0.99]` (`bits` is its f32 bit pattern).
+    DropoutRate {
+        /// The probability's `f32::to_bits`.
+        bits: u32,
+    },
     /// An integer quantisation parameter (zero point, shift, multiplier) is out of range.
     QuantParamOutOfRange {
         /// Which parameter.
@@ -135,6 +140,9 @@ impl fmt::Display for Error {
                     f,
                     "{what}[{index}] (f32 bits {bits:#010x}) is not a finite positive scale"
                 )
+            }
+            Error::DropoutRate { bits } => {
+                write!(f, "dropout probability (f32 bits {bits:#010x}) is not in [0, 0.99]")
             }
             Error::QuantParamOutOfRange {
                 what,

@@ -9,6 +9,7 @@
 mod build;
 mod build2d;
 mod build_loss;
+mod mode;
 mod regularize;
 mod run;
 
@@ -53,6 +54,12 @@ pub struct Graph<'a, T: Float> {
     batch: usize,
     rows: usize,
     layer: u16,
+    /// Training mode: dropout masks are drawn (see [`Graph::set_training`]).
+    training: bool,
+    /// Whether the graph keeps gradients (else dropout records nothing).
+    keeps_grads: bool,
+    /// The generator of dropout masks.
+    dropout_rng: Rng,
 }
 
 impl<'a, T: Float> Graph<'a, T> {
@@ -86,6 +93,9 @@ impl<'a, T: Float> Graph<'a, T> {
             batch: 0,
             rows: 0,
             layer: 0,
+            training: layout.grads,
+            keeps_grads: layout.grads,
+            dropout_rng: Rng::new(mode::DROPOUT_SEED),
         })
     }
 

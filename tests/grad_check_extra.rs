@@ -3,15 +3,16 @@
 //! differences in f64 with the helpers of `common/mod.rs` (relative error
 //! ≤ 1e-6, absolute floor 1e-8); then a whole LeNet-like network.
 //! Max pooling, ReLU, L1 and the hinge are piecewise smooth: their checks
-//! use `common::check_piecewise`.
+//! use `common::check_piecewise`. Dropout is checked with a fixed mask: the
+//! mask generator is re-seeded before every forward pass.
 
 mod common;
 
 use common::{buffers, check, check_piecewise, fill, layout, param_ranges, uniform};
 use flambeau::{
-    AvgPool1d, AvgPool2d, Conv2d, CrossEntropyLoss, Error, Flatten, Graph, HuberLoss, Init, Linear, Loss, MaxPool2d,
-    Module, MultiMarginLoss, ParamKind, Rank1, Rank2, Rank3, Rank4, ReLU, Rng, Scalar, Sequential, Shape, SmoothL1Loss,
-    Tanh, TiedAutoEncoder, TiedLinearAutoEncoder, Var, WeightDecay,
+    AvgPool1d, AvgPool2d, Conv2d, CrossEntropyLoss, Dropout, Error, Flatten, Graph, HuberLoss, Init, Linear, Loss,
+    MaxPool2d, Module, MultiMarginLoss, ParamKind, Rank1, Rank2, Rank3, Rank4, ReLU, Rng, Scalar, Sequential, Shape,
+    SmoothL1Loss, Tanh, TiedAutoEncoder, TiedLinearAutoEncoder, Var, WeightDecay,
 };
 use proptest::prelude::*;
 
@@ -221,6 +222,59 @@ fn regularised(decay: WeightDecay, seed: u64) {
     }
 }
 
+/// `Linear -> Tanh -> Dropout(p) -> Linear` in training mode with one mask
+/// (the generator re-seeded before each pass): the gradients of the input
+/// and of every parameter against central differences.
+fn dropout_grad(p: f32, seed: u64) {
+    type Net = Sequential<(Linear<5, 6>, Tanh, Dropout, Linear<6, 3>)>;
+    let net: Net = Sequential::new((Linear::new(), Tanh, Dropout::new(p).unwrap(), Linear::new()));
+    let params = <Net as Module<Rank1<5>>>::PARAMS;
+    let (mut tape, mut arena) = buffers(32, 2 * (params + 512));
+    let mut g = Graph::new(&mut tape, &mut arena, layout(params, 512)).unwrap();
+    let x = g.input_with_grad::<4, Rank1<5>>().unwrap();
+    let y = net.build(&mut g, x).unwrap();
+    let loss = probe(&mut g, y, seed);
+    g.init_params(&mut Rng::new(seed));
+    g.set_rows(rows_of::<4>(seed)).unwrap();
+    g.set_input(x, &uniform(seed, 20, -2.0, 2.0)).unwrap();
+    let mask_seed = seed ^ 0xD20;
+    let at = |g: &mut Graph<'_, f64>| {
+        g.seed_dropout(mask_seed);
+        g.forward();
+        g.scalar(loss).unwrap()
+    };
+    at(&mut g);
+    g.zero_grad();
+    g.backward(loss).unwrap();
+    let (dx, dp) = (g.grad(x).to_vec(), g.param_grads().to_vec());
+    let h = common::H;
+    let close = |a: f64, numeric: f64, what: &str| {
+        let err = (a - numeric).abs();
+        assert!(
+            err <= common::REL_TOL * a.abs().max(numeric.abs()) + common::ABS_FLOOR,
+            "p {p}, {what}: analytic {a:e}, numeric {numeric:e}"
+        );
+    };
+    for (i, &a) in dx.iter().enumerate() {
+        let v = g.input_mut(x)[i];
+        g.input_mut(x)[i] = v + h;
+        let up = at(&mut g);
+        g.input_mut(x)[i] = v - h;
+        let down = at(&mut g);
+        g.input_mut(x)[i] = v;
+        close(a, (up - down) / (2.0 * h), &format!("x[{i}]"));
+    }
+    for (i, &a) in dp.iter().enumerate() {
+        let v = g.params()[i];
+        g.params_mut()[i] = v + h;
+        let up = at(&mut g);
+        g.params_mut()[i] = v - h;
+        let down = at(&mut g);
+        g.params_mut()[i] = v;
+        close(a, (up - down) / (2.0 * h), &format!("parameter {i}"));
+    }
+}
+
 type LeNet = Sequential<(
     Conv2d<1, 6, 5, 16, 16, 16, 16, 1, 2>,
     ReLU,
@@ -298,6 +352,12 @@ proptest! {
         layer::<Rank1<7>, TiedAutoEncoder<7, 3>, 3>(TiedAutoEncoder::new(), false, seed);
         layer::<Rank1<20>, TiedAutoEncoder<20, 17>, 5>(TiedAutoEncoder::new(), false, seed);
         layer::<Rank1<7>, TiedLinearAutoEncoder<7, 3>, 3>(TiedLinearAutoEncoder::new(), false, seed);
+    }
+
+    #[test]
+    fn dropout_grads_with_a_fixed_mask(seed in any::<u64>()) {
+        dropout_grad(0.5, seed);
+        dropout_grad(0.2, seed);
     }
 
     #[test]

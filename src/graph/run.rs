@@ -6,7 +6,7 @@
 use super::Graph;
 use crate::error::Error;
 use crate::float::{Float, saturate_all};
-use crate::ops::{self, Src};
+use crate::ops::{self, Op, Src};
 use crate::shape::Scalar;
 use crate::tape::Node;
 
@@ -75,6 +75,8 @@ impl<T: Float> Graph<'_, T> {
             weights,
             values,
             rows,
+            training,
+            dropout_rng,
             ..
         } = self;
         let (rows, params, flash) = (*rows, &**params, weights.map(|w| w.data()));
@@ -82,6 +84,10 @@ impl<T: Float> Graph<'_, T> {
         for node in tape.iter().take(end).skip(start) {
             if node.op.arity() == 0 {
                 continue;
+            }
+            if let (Op::Dropout { p_bits }, Some(mask)) = (node.op, tape.get(node.inputs[1] as usize)) {
+                let range = mask.offset as usize..mask.offset as usize + mask.len_for(rows);
+                Self::fill_dropout_mask(values, range, p_bits, training.then_some(&mut *dropout_rng));
             }
             let (before, after) = values.split_at_mut((node.offset as usize).min(values.len()));
             let ins = node.inputs.map(|i| {

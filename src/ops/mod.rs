@@ -13,6 +13,7 @@ pub(crate) mod bce;
 pub(crate) mod conv1d;
 pub(crate) mod conv2d;
 pub(crate) mod cross_entropy;
+pub(crate) mod dropout;
 pub(crate) mod gemm;
 pub(crate) mod huber;
 pub(crate) mod kernel;
@@ -145,6 +146,13 @@ pub enum Op {
         /// Output features.
         out: u32,
     },
+    /// A dropout mask, written by the forward replay (see [`Op::Dropout`]).
+    DropoutMask,
+    /// Inverted dropout: `y = x ⊙ mask` (input 1 is the mask).
+    Dropout {
+        /// The dropout probability's `f32::to_bits`.
+        p_bits: u32,
+    },
 }
 
 impl Op {
@@ -179,13 +187,15 @@ impl Op {
             Op::Huber(_) => kinds::HUBER,
             Op::MultiMargin { .. } => kinds::MULTI_MARGIN,
             Op::LinearT { .. } => kinds::LINEAR_T,
+            Op::DropoutMask => kinds::DROPOUT_MASK,
+            Op::Dropout { .. } => kinds::DROPOUT,
         }
     }
 
     /// How many inputs the op reads.
     pub(crate) const fn arity(&self) -> usize {
         match self {
-            Op::Input | Op::Param(_) => 0,
+            Op::Input | Op::Param(_) | Op::DropoutMask => 0,
             Op::Linear { .. } | Op::LinearT { .. } | Op::Conv1d(_) | Op::Conv2d(_) => 3,
             Op::Add
             | Op::Sub
@@ -196,7 +206,8 @@ impl Op {
             | Op::CrossEntropyLogits { .. }
             | Op::KlDiv
             | Op::Huber(_)
-            | Op::MultiMargin { .. } => 2,
+            | Op::MultiMargin { .. }
+            | Op::Dropout { .. } => 2,
             _ => 1,
         }
     }
@@ -232,6 +243,8 @@ impl Op {
             Op::Huber(_) => "huber",
             Op::MultiMargin { .. } => "multi_margin",
             Op::LinearT { .. } => "linear_t",
+            Op::DropoutMask => "dropout_mask",
+            Op::Dropout { .. } => "dropout",
         }
     }
 }
@@ -295,6 +308,10 @@ pub mod kinds {
     pub const MULTI_MARGIN: u64 = 1 << 26;
     /// [`Op::LinearT`](super::Op::LinearT).
     pub const LINEAR_T: u64 = 1 << 27;
+    /// [`Op::DropoutMask`](super::Op::DropoutMask).
+    pub const DROPOUT_MASK: u64 = 1 << 28;
+    /// [`Op::Dropout`](super::Op::Dropout).
+    pub const DROPOUT: u64 = 1 << 29;
     /// Every kind: the set of a layer that does not declare its own.
     pub const ALL: u64 = u64::MAX;
 }
@@ -327,7 +344,8 @@ pub(crate) fn forward_in<T: Float, S: OpSet>(op: &Op, ins: [Src<'_, T>; 3], out:
     let [sa, sb, sc] = ins;
     let (a, b) = (sa.vals(), sb.vals());
     match *op {
-        Op::Input | Op::Param(_) => {}
+        Op::Input | Op::Param(_) | Op::DropoutMask => {}
+        Op::Dropout { .. } if S::OPS & kinds::DROPOUT != 0 => dropout::forward(a, b, out),
         Op::Linear { inp, out: n_out } if S::OPS & kinds::LINEAR != 0 => {
             linear::forward(a, sb, sc, out, inp as usize, n_out as usize)
         }
@@ -377,7 +395,8 @@ pub(crate) fn backward<T: Float>(
     let [a, b, c] = ins;
     let (gy, gx) = (grad_output, grad_input);
     match *op {
-        Op::Input | Op::Param(_) => {}
+        Op::Input | Op::Param(_) | Op::DropoutMask => {}
+        Op::Dropout { .. } => dropout::backward(k, b, gy, gx),
         Op::Linear { inp, out: n_out } => linear::backward(k, a, b, gy, gx, inp as usize, n_out as usize),
         Op::Conv1d(d) => conv1d::backward(&d, k, a, b, c, gy, gx),
         Op::MaxPool1d(d) => max_pool1d::backward(&d, a, gy, gx),

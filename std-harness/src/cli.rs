@@ -9,7 +9,9 @@ use crate::data::data_dir;
 use crate::error::Result;
 use crate::experiments::conv1d::Arch;
 use crate::experiments::usps_mlp::MlpLoss;
-use crate::experiments::{Ctx, RunArgs, ae_vs_pca, autoencoder, checkerboard, conv1d, gaussians, linreg, usps_mlp};
+use crate::experiments::{
+    Ctx, RunArgs, ae_vs_pca, autoencoder, checkerboard, conv1d, gaussians, linreg, resolve, usps_mlp,
+};
 use crate::model::{self, commands::ModelArgs, input::Invert};
 use crate::report::{self, ReportArgs};
 
@@ -48,6 +50,9 @@ pub enum Command {
         /// The loss: MSE on sigmoid outputs, or cross-entropy on logits.
         #[arg(long, value_enum, default_value = "ce")]
         loss: MlpLoss,
+        /// Dropout of this probability after each hidden layer (cross-entropy only).
+        #[arg(long, allow_negative_numbers = true)]
+        dropout: Option<f32>,
     },
     /// A USPS auto-encoder, compared with PCA at the same code size.
     Autoencoder {
@@ -94,6 +99,8 @@ pub enum Command {
         #[arg(long, allow_negative_numbers = true)]
         rotation: Option<f32>,
     },
+    /// Tunes an experiment's learning rate, batch size, weight decay and epochs (random search, successive halving).
+    Search(crate::search::SearchArgs),
     /// Runs every experiment and writes a Markdown report with its pictures.
     Report(ReportArgs),
     /// Shows a model file: tensors, dtypes, shapes, metadata, parameters, footprint on a chip.
@@ -159,15 +166,21 @@ pub fn run(cli: Cli) -> Result<()> {
         out_root: PathBuf::from("out"),
     };
     match cli.command {
-        Command::Linreg(args) => linreg::run(&ctx, &args).map(drop),
-        Command::Gaussians(args) => gaussians::run(&ctx, &args).map(drop),
-        Command::Checkerboard(args) => checkerboard::run(&ctx, &args).map(drop),
-        Command::UspsMlp { run, loss } => usps_mlp::run(&ctx, &run, loss).map(drop),
+        Command::Linreg(args) => linreg::run(&ctx, &resolve(&args, "linreg")?).map(drop),
+        Command::Gaussians(args) => gaussians::run(&ctx, &resolve(&args, "gaussians")?).map(drop),
+        Command::Checkerboard(args) => checkerboard::run(&ctx, &resolve(&args, "checkerboard")?).map(drop),
+        Command::UspsMlp { run, loss, dropout } => {
+            let run = resolve(&run, &format!("usps-mlp-{}", loss.name()))?;
+            usps_mlp::run_dropout(&ctx, &run, loss, dropout).map(drop)
+        }
         Command::Autoencoder { run, codes, tied } => {
+            let run = resolve(&run, if tied { "autoencoder-tied" } else { "autoencoder" })?;
             autoencoder::run_tied(&ctx, &run, codes.as_deref(), tied).map(drop)
         }
-        Command::AeVsPca { run, codes } => ae_vs_pca::run(&ctx, &run, codes.as_deref()).map(drop),
-        Command::Conv1d { run, arch } => conv1d::run(&ctx, &run, arch).map(drop),
+        Command::AeVsPca { run, codes } => {
+            ae_vs_pca::run(&ctx, &resolve(&run, "ae-vs-pca")?, codes.as_deref()).map(drop)
+        }
+        Command::Conv1d { run, arch } => conv1d::run(&ctx, &resolve(&run, "conv1d")?, arch).map(drop),
         Command::Conv2d {
             run,
             arch,
@@ -179,8 +192,9 @@ pub fn run(cli: Cli) -> Result<()> {
                 members,
                 rotation,
             };
-            crate::experiments::conv2d::run(&ctx, &run, options).map(drop)
+            crate::experiments::conv2d::run(&ctx, &resolve(&run, "conv2d")?, options).map(drop)
         }
+        Command::Search(args) => crate::search::run(&ctx, &args).map(drop),
         Command::Report(args) => report::run(&ctx, &args),
         Command::Inspect { file, arch } => {
             print!("{}", model::commands::inspect(&file, arch.as_deref())?);

@@ -9,6 +9,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 #[derive(Debug, Clone)]
 pub struct Console {
     multi: MultiProgress,
+    /// Prints nothing at all (the trials of a search).
+    mute: bool,
 }
 
 impl Console {
@@ -21,6 +23,15 @@ impl Console {
         };
         Self {
             multi: MultiProgress::with_draw_target(target),
+            mute: false,
+        }
+    }
+
+    /// A console that prints nothing, neither results nor bars.
+    pub fn silent() -> Self {
+        Self {
+            mute: true,
+            ..Self::new(true)
         }
     }
 
@@ -29,6 +40,9 @@ impl Console {
     /// A closed standard output (`flambeau ... | head`) is not an error: the
     /// line is dropped and the run goes on to write its files.
     pub fn say(&self, line: &str) {
+        if self.mute {
+            return;
+        }
         let print = || {
             let _ = writeln!(std::io::stdout().lock(), "{line}");
         };

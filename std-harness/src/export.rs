@@ -19,7 +19,9 @@
 use flambeau::{Dtype, SafeTensors};
 use std::fmt::Write as _;
 
+mod dropout;
 mod error;
+pub use dropout::without_dropout;
 pub use error::ExportError;
 
 /// What a model can be made of (the layers the template's generated type can name).

@@ -21,4 +21,5 @@ pub mod pca;
 pub mod plot;
 pub mod quantize;
 pub mod report;
+pub mod search;
 pub mod train;

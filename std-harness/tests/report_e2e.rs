@@ -101,6 +101,8 @@ fn report_on_the_real_data() {
         "linreg/best/curves.csv",
         "conv1d-deep/best/model.safetensors",
         "conv2d/best/confusion.png",
+        "search-checkerboard/best/search.png",
+        "search-checkerboard/best/recipe.json",
     ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
@@ -114,7 +116,11 @@ fn report_on_the_real_data() {
     assert_eq!(csv.lines().count(), 3, "{csv}");
     assert!(run["pearson_loss"].is_number() || run["pearson_loss"].is_null());
     let all = json(&out.join("results.json"));
-    assert_eq!(all.as_array().unwrap().len(), 19, "one entry per experiment and recipe");
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        20,
+        "one entry per experiment and recipe, and the search"
+    );
 }
 
 #[test]
@@ -137,6 +143,7 @@ fn report_without_data_runs_what_it_can_and_says_why() {
         assert!(out.join(dir).join("boundary.png").is_file(), "{dir}");
         assert!(out.join(dir).join("results.json").is_file(), "{dir}");
     }
+    assert!(out.join("search-checkerboard/best/trials.csv").is_file());
     assert!(!out.join("usps-mlp-ce").exists());
     check_pictures(&out, &md);
     no_temporaries(&out);

@@ -17,10 +17,12 @@ mod ae;
 mod classify;
 mod points;
 mod recipe;
+mod recipe_file;
 mod result;
 mod run;
 mod usps;
 
-pub use recipe::{Recipe, RunArgs, Settings, whole_number};
+pub use recipe::{Decay, Recipe, RunArgs, Settings, whole_number};
+pub use recipe_file::{RecipeFile, resolve};
 pub use run::{Ctx, RunResult, Triple, Written};
 pub use usps::{SPLIT_SEED, VALID_FRAC};

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use flambeau::Init;
-use serde::Serialize;
+use flambeau::{Init, WeightDecay};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, setting};
 use crate::train::{Optim, Schedule};
@@ -33,7 +33,7 @@ pub fn whole_number<T: std::str::FromStr>(text: &str) -> std::result::Result<T, 
 }
 
 /// Which set of default settings a run uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Recipe {
     /// The old report's setting.
@@ -48,6 +48,39 @@ impl Recipe {
         match self {
             Recipe::Report => "report",
             Recipe::Best => "best",
+        }
+    }
+}
+
+/// How `--weight-decay` regularises the weights (biases never).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Decay {
+    /// L2 added to the gradient (coupled, PyTorch's `weight_decay`).
+    #[default]
+    L2,
+    /// AdamW's decoupled decay of the weights themselves.
+    Adamw,
+    /// L1 (lasso): `sign(w)` added to the gradient.
+    L1,
+}
+
+impl Decay {
+    /// The kind's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Decay::L2 => "l2",
+            Decay::Adamw => "adamw",
+            Decay::L1 => "l1",
+        }
+    }
+
+    /// The core's regulariser of this kind with `strength`, on the weights only.
+    pub fn of(self, strength: f64) -> WeightDecay {
+        match self {
+            Decay::L2 => WeightDecay::l2(strength),
+            Decay::Adamw => WeightDecay::decoupled(strength),
+            Decay::L1 => WeightDecay::l1(strength),
         }
     }
 }
@@ -85,6 +118,15 @@ pub struct RunArgs {
     /// Continue an interrupted run from the checkpoint in its folder (DIR/checkpoint/, written after every epoch), with the same settings; writes into DIR unless --out says otherwise.
     #[arg(long, value_name = "DIR", conflicts_with = "init_from")]
     pub resume: Option<PathBuf>,
+    /// Weight-decay strength on the weights, biases left alone (0: none) [default: the recipe's].
+    #[arg(long, allow_negative_numbers = true)]
+    pub weight_decay: Option<f64>,
+    /// How `--weight-decay` acts [default: the recipe's, else l2].
+    #[arg(long, value_enum)]
+    pub decay: Option<Decay>,
+    /// Settings from a recipe file (as `flambeau search` writes); flags given as well win.
+    #[arg(long, value_name = "FILE")]
+    pub recipe_file: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -101,6 +143,9 @@ impl RunArgs {
             out: None,
             init_from: None,
             resume: None,
+            weight_decay: None,
+            decay: None,
+            recipe_file: None,
         }
     }
 
@@ -120,6 +165,8 @@ impl RunArgs {
         push("shift", self.shift.map(|v| v.to_string()));
         push("seed", (self.seed != 1).then(|| self.seed.to_string()));
         push("init-from", self.init_from.as_ref().map(|p| p.display().to_string()));
+        push("weight-decay", self.weight_decay.map(|v| v.to_string()));
+        push("decay", self.decay.map(|d| d.name().to_owned()));
         out
     }
 }
@@ -146,6 +193,10 @@ pub struct Settings {
     pub init: Init,
     /// Training images used (`None`: the whole training split).
     pub train_size: Option<usize>,
+    /// Weight-decay strength (0: none).
+    pub weight_decay: f64,
+    /// How the weight decay acts.
+    pub decay: Decay,
 }
 
 impl Settings {
@@ -161,6 +212,8 @@ impl Settings {
             centre: false,
             init: Init::TorchDefault,
             train_size: None,
+            weight_decay: 0.0,
+            decay: Decay::L2,
         }
     }
 
@@ -172,6 +225,11 @@ impl Settings {
             init,
             ..Self::sgd(epochs, lr, batch)
         }
+    }
+
+    /// The core's regulariser for these settings.
+    pub fn regularizer(&self) -> WeightDecay {
+        self.decay.of(self.weight_decay)
     }
 
     /// The settings with the flags' overrides applied, epochs capped at `max_epochs`.
@@ -189,6 +247,14 @@ impl Settings {
         self.batch = args.batch_size.unwrap_or(self.batch);
         self.train_size = args.train_size.or(self.train_size);
         self.shift = args.shift.unwrap_or(self.shift);
+        self.weight_decay = args.weight_decay.unwrap_or(self.weight_decay);
+        self.decay = args.decay.unwrap_or(self.decay);
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(setting(
+                "weight decay",
+                format!("{} is not a number of 0 or more", self.weight_decay),
+            ));
+        }
         if self.epochs == 0 {
             return Err(setting("epochs", "must be at least 1"));
         }
@@ -247,6 +313,9 @@ impl Settings {
         }
         if let Some(n) = self.train_size {
             text.push_str(&format!(", {n} training images"));
+        }
+        if self.weight_decay > 0.0 {
+            text.push_str(&format!(", {} weight decay {}", self.decay.name(), self.weight_decay));
         }
         text
     }

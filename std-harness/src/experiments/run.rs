@@ -62,6 +62,7 @@ pub fn config(name: String, settings: &Settings, seed: u64, metric: Metric, shif
         frozen: None,
         metric,
         checkpoint: None,
+        decay: settings.regularizer(),
     }
 }
 

@@ -282,11 +282,14 @@ pub const EXPORT_VECTORS: usize = 8;
 /// Model and export errors naming the file; write errors.
 pub fn export(args: &ModelArgs, out: &Path, vectors: usize, seed: u64, console: &Console) -> Result<()> {
     let file = ModelFile::open(&args.model)?;
-    let arch = file.architecture(args.arch.as_deref())?.to_owned();
+    let given = file.architecture(args.arch.as_deref())?.to_owned();
     let precision = crate::export::precision(&file.bytes).map_err(|e| model_error(&args.model, e.to_string()))?;
     if precision == crate::export::Precision::Int8 {
-        return export_int8(args, &file, &arch, out, vectors, seed, console);
+        return export_int8(args, &file, &given, out, vectors, seed, console);
     }
+    // Dropout is the identity at inference: the firmware leaves it out.
+    let (arch, weights) =
+        crate::export::without_dropout(&given, &file.bytes).map_err(|e| model_error(&args.model, e.to_string()))?;
     let layers = crate::export::parse_architecture(&arch).map_err(|e| model_error(&args.model, e.to_string()))?;
     let width = match layers.first() {
         Some(crate::export::Layer::Linear { inputs, .. }) => *inputs,
@@ -312,7 +315,7 @@ pub fn export(args: &ModelArgs, out: &Path, vectors: usize, seed: u64, console: 
         Ok(net) => Some(net.predict(&inputs)?),
         Err(_) => None,
     };
-    let made = crate::export::firmware_model(&arch, &file.bytes, &inputs, reference.as_deref(), 1e-5)
+    let made = crate::export::firmware_model(&arch, &weights, &inputs, reference.as_deref(), 1e-5)
         .map_err(|e| model_error(&args.model, e.to_string()))?;
     write_model_folder(out, &made)?;
     let with = if reference.is_some() {

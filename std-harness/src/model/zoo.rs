@@ -112,6 +112,7 @@ fn candidates() -> Vec<Candidate> {
     vec![
         candidate::<usps_mlp::CeNet>(),
         candidate::<usps_mlp::MseNet>(),
+        candidate::<usps_mlp::DropNet>(),
         candidate::<conv1d::ReportNet>(),
         candidate::<conv1d::SmallNet>(),
         candidate::<conv1d::DeepNet>(),
@@ -157,11 +158,23 @@ pub fn known() -> Vec<String> {
     candidates().into_iter().map(|c| c.name).collect()
 }
 
-/// Compares architectures ignoring blanks.
+/// Compares architectures ignoring blanks and dropout probabilities
+/// (dropout is the identity at inference, so any `p` loads the same).
 fn same(a: &str, b: &str) -> bool {
-    a.chars()
-        .filter(|c| !c.is_whitespace())
-        .eq(b.chars().filter(|c| !c.is_whitespace()))
+    let plain = |s: &str| -> String {
+        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        s.split("->")
+            .map(|layer| {
+                if layer.starts_with("Dropout(") {
+                    "Dropout"
+                } else {
+                    layer
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("->")
+    };
+    plain(a) == plain(b)
 }
 
 /// Loads `file` into the network its architecture (or `arch`) names,

@@ -8,10 +8,12 @@
 mod boundary;
 mod curves;
 mod images;
+mod search;
 
 pub use boundary::{Boundary, boundary};
 pub use curves::{curves, scatter};
 pub use images::{confusion, digit_rows};
+pub use search::search;
 
 use std::sync::Once;
 

@@ -23,6 +23,7 @@ use crate::experiments::{
     Ctx, Recipe, RunArgs, Written, ae_vs_pca, autoencoder, checkerboard, conv1d, gaussians, linreg, usps_mlp,
 };
 use crate::output::{Artifacts, Staging};
+use crate::search::SearchArgs;
 
 pub use targets::{Target, targets};
 
@@ -76,7 +77,12 @@ pub enum Job {
     Conv1d(Recipe, Arch),
     /// `conv2d`.
     Conv2d(Recipe),
+    /// `search checkerboard` on a small budget.
+    Search(Recipe),
 }
+
+/// The report's search: draws, first and largest budgets, halving factor.
+const REPORT_SEARCH: (usize, usize, usize, usize) = (6, 2, 18, 3);
 
 impl Job {
     /// Every job of the recipes, in the report's order.
@@ -96,6 +102,9 @@ impl Job {
                 Recipe::Best => jobs.push(Job::Conv1d(r, Arch::Deep)),
             }
             jobs.push(Job::Conv2d(r));
+            if r == Recipe::Best {
+                jobs.push(Job::Search(r));
+            }
         }
         jobs
     }
@@ -105,7 +114,7 @@ impl Job {
         match self {
             Job::Linreg(r) | Job::Gaussians(r) | Job::Checkerboard(r) | Job::Autoencoder(r) | Job::AeVsPca(r) => r,
             Job::UspsMlp(r, _) | Job::Conv1d(r, _) => r,
-            Job::Conv2d(r) => r,
+            Job::Conv2d(r) | Job::Search(r) => r,
         }
     }
 
@@ -131,6 +140,7 @@ impl Job {
             Job::AeVsPca(_) => "ae-vs-pca".to_owned(),
             Job::Conv1d(_, arch) => format!("conv1d-{}", format!("{arch:?}").to_lowercase()),
             Job::Conv2d(_) => "conv2d".to_owned(),
+            Job::Search(_) => "search-checkerboard".to_owned(),
         }
     }
 
@@ -140,6 +150,7 @@ impl Job {
             Job::Conv1d(Recipe::Best, _) | Job::Conv2d(_) => 100,
             Job::AeVsPca(_) | Job::Autoencoder(_) => 20,
             Job::UspsMlp(Recipe::Best, _) | Job::Conv1d(..) => 10,
+            Job::Search(_) => 5,
             _ => 1,
         }
     }
@@ -158,6 +169,19 @@ impl Job {
             Job::AeVsPca(_) => ae_vs_pca::run(ctx, &args, None),
             Job::Conv1d(_, arch) => conv1d::run(ctx, &args, Some(arch)),
             Job::Conv2d(_) => crate::experiments::conv2d::run(ctx, &args, Default::default()),
+            Job::Search(r) => {
+                let (trials, min_epochs, max_epochs, eta) = REPORT_SEARCH;
+                let search = SearchArgs {
+                    recipe: r,
+                    trials,
+                    min_epochs,
+                    max_epochs: Some(max_epochs),
+                    eta,
+                    jobs: Some(1),
+                    ..SearchArgs::of(crate::search::Target::Checkerboard, args.out)
+                };
+                crate::search::run(ctx, &search)
+            }
         }
     }
 }

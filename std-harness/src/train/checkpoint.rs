@@ -12,13 +12,14 @@
 //! | `optim.0.weight.momentum_buffer` | F32 | SGD momentum's velocities |
 //! | `optim.0.weight.exp_avg`, `….exp_avg_sq` | F32 | Adam's moments (PyTorch's names) |
 //! | `rng` | U64 `[4]` | the shuffling and augmentation generator |
+//! | `dropout_rng` | U64 `[4]` | the generator of the dropout masks |
 //! | `order` | I64 `[rows]` | the training rows' order (each epoch shuffles the last one) |
 //! | `history` | F64 `[epochs, 6]` | epoch, lr, train and validation loss and score |
 //!
 //! and `__metadata__`: the format, the epoch reached, Adam's step count,
 //! seconds spent, why the run diverged (if it did), and what the run is
 //! (its name, architecture, epochs, learning rate, batch, seed, optimiser,
-//! schedule, augmentation, frozen parameters, metric, split sizes and a
+//! weight decay, schedule, augmentation, frozen parameters, metric, split sizes and a
 //! hash of the data). A resume whose run differs in any of these is
 //! refused, naming each difference. The divergence checks keep no state
 //! between epochs, so there is none to save.
@@ -115,6 +116,8 @@ pub struct Progress {
     pub best: Vec<f32>,
     /// Seconds spent so far.
     pub seconds: f64,
+    /// The generator of the dropout masks.
+    pub dropout_rng: Rng,
 }
 
 /// A checkpoint read back: the progress, the parameters now and the
@@ -151,6 +154,7 @@ pub fn identity<M: Model, L: Loss<M::Output>, const B: usize>(
         ("batch", cfg.batch.to_string()),
         ("seed", cfg.seed.to_string()),
         ("optimizer", format!("{:?}", cfg.optim)),
+        ("decay", format!("{:?}", cfg.decay)),
         ("schedule", format!("{:?}", cfg.schedule)),
         ("augmentation", format!("{:?}", cfg.shift)),
         ("frozen", format!("{:?}", cfg.frozen)),
@@ -208,6 +212,7 @@ pub fn save<M: Model, L: Loss<M::Output>, O: Saved, const B: usize>(
         source: Box::new(e),
     };
     let rng: Vec<u8> = p.rng.state().iter().flat_map(|s| s.to_le_bytes()).collect();
+    let dropout_rng: Vec<u8> = p.dropout_rng.state().iter().flat_map(|s| s.to_le_bytes()).collect();
     let order: Vec<u8> = p.order.iter().flat_map(|&i| (i as i64).to_le_bytes()).collect();
     let history: Vec<f64> = p
         .history
@@ -242,6 +247,7 @@ pub fn save<M: Model, L: Loss<M::Output>, O: Saved, const B: usize>(
         extra.push(TensorOut::new(n, &[values.len()], TensorData::F32(values)).map_err(bad)?);
     }
     extra.push(TensorOut::new("rng", &[4], TensorData::Bytes(Dtype::U64, &rng)).map_err(bad)?);
+    extra.push(TensorOut::new("dropout_rng", &[4], TensorData::Bytes(Dtype::U64, &dropout_rng)).map_err(bad)?);
     extra.push(TensorOut::new("order", &[p.order.len()], TensorData::Bytes(Dtype::I64, &order)).map_err(bad)?);
     let rows = p.history.records.len();
     extra.push(TensorOut::new("history", &[rows, HISTORY_COLUMNS], TensorData::F64(&history)).map_err(bad)?);
@@ -377,6 +383,9 @@ pub fn load<M: Model, L: Loss<M::Output>, const B: usize>(
     let s = ints("rng", Dtype::U64, 4)?;
     let words: [u64; 4] = s.try_into().unwrap_or_default();
     let rng = Rng::from_state(words).ok_or_else(|| err("tensor rng is all zeros".into()))?;
+    let d = ints("dropout_rng", Dtype::U64, 4)?;
+    let words: [u64; 4] = d.try_into().unwrap_or_default();
+    let dropout_rng = Rng::from_state(words).ok_or_else(|| err("tensor dropout_rng is all zeros".into()))?;
     let order: Vec<usize> = ints("order", Dtype::I64, rows)?
         .into_iter()
         .map(|i| i as usize)
@@ -407,6 +416,7 @@ pub fn load<M: Model, L: Loss<M::Output>, const B: usize>(
             history,
             best,
             seconds,
+            dropout_rng,
         },
         params,
         optim: state,

@@ -4,7 +4,8 @@
 //! rows with the core's [`Rng`], gathers batches into the trainer's input
 //! buffer (shifting 16x16 images by a few pixels when augmentation is on),
 //! declares a partial last batch with `set_rows`, steps the optimiser, then
-//! scores the training and validation splits. The parameters of the best
+//! scores the training and validation splits (dropout switched off while
+//! scoring, its masks seeded from the run's seed). The parameters of the best
 //! epoch on validation are kept, and restored at the end: the returned
 //! trainer holds the selected model, never the test set's favourite.
 //!
@@ -27,7 +28,7 @@ pub use history::{EpochRecord, History};
 use std::ops::Range;
 use std::time::Instant;
 
-use flambeau::{Adam, AdamConfig, Footprint, Loss, Model, Momentum, Node, Optimizer, Rng, Sgd, Trainer};
+use flambeau::{Adam, AdamConfig, Footprint, Loss, Model, Momentum, Node, Optimizer, Rng, Sgd, Trainer, WeightDecay};
 use indicatif::ProgressBar;
 use serde::Serialize;
 
@@ -36,6 +37,8 @@ use crate::metrics::Metric;
 
 /// Stream offset between the initialisation and the shuffling generators.
 const SHUFFLE_STREAM: u64 = 0x5EED_0F5A_FF1E;
+/// Stream offset of the dropout masks.
+const DROPOUT_STREAM: u64 = 0xD20F_0A75_5EED;
 
 /// The optimiser of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -103,6 +106,8 @@ pub struct TrainConfig {
     pub metric: Metric,
     /// Where to save the run's state after every epoch, and what to resume from.
     pub checkpoint: Option<Checkpointing>,
+    /// Regularisation of the parameters at each step (none by default).
+    pub decay: WeightDecay,
 }
 
 /// Trainer buffers (tape and arena) on the heap, sized from the model's footprint.
@@ -237,18 +242,23 @@ fn run<M: Model, L: Loss<M::Output>, O: checkpoint::Saved, const B: usize>(
         history: History::new(cfg.metric),
         best: net.graph().params().to_vec(),
         seconds: 0.0,
+        dropout_rng: Rng::new(cfg.seed ^ DROPOUT_STREAM),
     });
+    net.graph_mut().set_dropout_rng(p.dropout_rng.clone());
     bar.inc((p.epoch * batches) as u64);
     let done = p.history.diverged.is_some();
     for epoch in (p.epoch..cfg.epochs).take_while(|_| !done) {
         let lr = cfg.schedule.lr(cfg.lr, epoch, cfg.epochs);
         opt.set_lr(lr as f32);
         p.rng.shuffle(&mut p.order);
+        // Dropout draws masks while training and is the identity while scoring.
+        net.graph_mut().set_training(true);
         for rows in p.order.chunks(cfg.batch) {
             batch::load(net, &train, rows, cfg.shift.as_ref(), &mut p.rng)?;
-            step(net, &mut opt, cfg.frozen.as_ref()).context(|| format!("{}: training step", cfg.name))?;
+            step(net, &mut opt, cfg).context(|| format!("{}: training step", cfg.name))?;
             bar.inc(1);
         }
+        net.graph_mut().set_training(false);
         let record = score_epoch(net, (&train, &valid), cfg, epoch, lr)?;
         bar.set_message(p.history.message(&record, cfg.epochs));
         let why = diverge::losses(&[record.train_loss, record.valid_loss])
@@ -259,6 +269,7 @@ fn run<M: Model, L: Loss<M::Output>, O: checkpoint::Saved, const B: usize>(
         }
         p.history.diverged = why;
         p.epoch = epoch + 1;
+        p.dropout_rng = net.graph().dropout_rng().clone();
         if let Some(c) = &cfg.checkpoint {
             let seconds = p.seconds + start.elapsed().as_secs_f64();
             checkpoint::save(
@@ -276,24 +287,35 @@ fn run<M: Model, L: Loss<M::Output>, O: checkpoint::Saved, const B: usize>(
             break;
         }
     }
+    net.graph_mut().set_training(false);
     net.graph_mut().params_mut().copy_from_slice(&p.best);
     let mut history = p.history;
     history.seconds = p.seconds + start.elapsed().as_secs_f64();
     Ok(history)
 }
 
-/// One update: gradients, frozen ones zeroed, then the optimiser's step.
+/// One update: gradients, the regulariser's terms, frozen ones zeroed, then the optimiser's step.
 fn step<M: Model, L: Loss<M::Output>, O: Optimizer<f32>, const B: usize>(
     net: &mut Trainer<'_, f32, M, L, B>,
     opt: &mut O,
-    frozen: Option<&Range<usize>>,
+    cfg: &TrainConfig,
 ) -> std::result::Result<f32, flambeau::Error> {
-    let Some(frozen) = frozen else {
-        return net.step(opt);
+    let Some(frozen) = cfg.frozen.as_ref() else {
+        return if cfg.decay.is_active() {
+            net.step_with_decay(opt, &cfg.decay)
+        } else {
+            net.step(opt)
+        };
     };
     let loss = net.compute_grads()?;
+    net.graph_mut().add_penalty_grads(&cfg.decay);
     if let Some(g) = net.graph_mut().param_grads_mut().get_mut(frozen.clone()) {
         g.fill(0.0);
+    }
+    let kept: Vec<f32> = net.graph().params().get(frozen.clone()).unwrap_or(&[]).to_vec();
+    net.graph_mut().decay_params(&cfg.decay, opt.lr());
+    if let Some(p) = net.graph_mut().params_mut().get_mut(frozen.clone()) {
+        p.copy_from_slice(&kept);
     }
     let (params, grads) = net.graph_mut().params_and_grads();
     opt.step(params, grads)?;

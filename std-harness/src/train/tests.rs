@@ -27,6 +27,7 @@ fn cfg(epochs: usize, batch: usize) -> TrainConfig {
         frozen: None,
         metric: Metric::BinaryAccuracy,
         checkpoint: None,
+        decay: WeightDecay::default(),
     }
 }
 
@@ -72,6 +73,27 @@ fn frozen_parameters_do_not_move() {
     let after = net.graph().params();
     assert_eq!(&after[frozen.clone()], &before[frozen]);
     assert_ne!(&after[16..], &before[16..]);
+}
+
+#[test]
+fn weight_decay_shrinks_the_weights_and_leaves_biases_alone() {
+    let (x, y) = xor();
+    let split = Split { x: &x, y: &y };
+    let norms = |decay: WeightDecay| {
+        let mut buffers = Buffers::new();
+        let mut net = buffers.trainer::<Xor, BceLoss, 8>(model(), BceLoss, 3).unwrap();
+        let config = TrainConfig { decay, ..cfg(30, 8) };
+        fit(&mut net, (split, split), &config, &ProgressBar::hidden()).unwrap();
+        let p = net.graph().params();
+        // Layer 0: weight 0..16, bias 16..24; layer 2: weight 24..32, bias 32.
+        let weights: f32 = p[..16].iter().chain(&p[24..32]).map(|w| w * w).sum();
+        (weights, p[16..24].to_vec())
+    };
+    let (free, _) = norms(WeightDecay::default());
+    for decay in [WeightDecay::l2(0.1), WeightDecay::decoupled(0.5), WeightDecay::l1(0.05)] {
+        let (held, _) = norms(decay);
+        assert!(held < 0.8 * free, "{decay:?}: |w|² {held} against {free} without decay");
+    }
 }
 
 #[test]
