@@ -124,6 +124,29 @@ fn usps_mlp_adam_with_augmentation_resumes_bit_identically() {
 }
 
 #[test]
+fn usps_mlp_with_dropout_and_weight_decay_resumes_bit_identically() {
+    // The dropout masks' generator and the decay are part of the state.
+    resumed_equals_uninterrupted(
+        &[
+            "usps-mlp",
+            "--recipe",
+            "best",
+            "--dropout",
+            "0.2",
+            "--weight-decay",
+            "1e-2",
+            "--decay",
+            "adamw",
+            "--epochs",
+            "3",
+            "--train-size",
+            "300",
+        ],
+        1,
+    );
+}
+
+#[test]
 fn usps_mlp_sgd_mse_resumes_bit_identically() {
     resumed_equals_uninterrupted(
         &["usps-mlp", "--loss", "mse", "--epochs", "3", "--train-size", "200"],
@@ -195,6 +218,7 @@ fn bad_checkpoints_are_refused_and_nothing_is_written() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     refused(&stopped, &["--lr", "0.2"], "lr 0.1, this run has 0.2");
     refused(&stopped, &["--seed", "5"], "seed 1, this run has 5");
+    refused(&stopped, &["--weight-decay", "0.01"], "decay");
     let o = flambeau(&["checkerboard", "--resume", "x", "--init-from", "y.safetensors"], None);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("cannot be used with"), "{}", text(&o));
