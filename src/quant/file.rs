@@ -72,11 +72,25 @@ pub trait QLoad<'a>: QLayer + Sized {
 
 impl<'a, const IN: usize, const OUT: usize> QLoad<'a> for QLinear<'a, IN, OUT> {
     fn load(file: &SafeTensors<'a>, i: usize, input: QuantParams) -> Result<(Self, QuantParams), Error> {
-        let w = tensor(file, &name(Some(i), "weight"), Dtype::I8, &[OUT, IN])?;
-        let (b, m, s) = per_channel(file, i, OUT)?;
-        let out = params(file, Some(i))?;
+        let ((w, b, m, s), out) = linear_tensors(file, i, IN, OUT)?;
         Ok((QLinear::new(w, b, m, s, input.zero_point, out.zero_point)?, out))
     }
+}
+
+type Bytes4<'a> = (&'a [u8], &'a [u8], &'a [u8], &'a [u8]);
+
+/// The tensors and output quantisation of linear layer `i` (`OUT × IN`),
+/// one copy of the code for every layer size.
+#[inline(never)]
+fn linear_tensors<'a>(
+    file: &SafeTensors<'a>,
+    i: usize,
+    inputs: usize,
+    outputs: usize,
+) -> Result<(Bytes4<'a>, QuantParams), Error> {
+    let w = tensor(file, &name(Some(i), "weight"), Dtype::I8, &[outputs, inputs])?;
+    let (b, m, s) = per_channel(file, i, outputs)?;
+    Ok(((w, b, m, s), params(file, Some(i))?))
 }
 
 impl<'a, const CI: usize, const CO: usize, const K: usize, const LI: usize, const LO: usize, const S: usize> QLoad<'a>
@@ -101,14 +115,22 @@ fn per_channel<'a>(file: &SafeTensors<'a>, i: usize, out: usize) -> Result<Bytes
 
 impl<'a, const N: usize> QLoad<'a> for QLut<'a, N> {
     fn load(file: &SafeTensors<'a>, i: usize, _input: QuantParams) -> Result<(Self, QuantParams), Error> {
-        let (function, field) = if file.get(&name(Some(i), "sigmoid_table")).is_some() {
-            (LutFunction::Sigmoid, "sigmoid_table")
-        } else {
-            (LutFunction::Tanh, "tanh_table")
-        };
-        let table = tensor(file, &name(Some(i), field), Dtype::I8, &[256])?;
-        Ok((QLut::new(table, function)?, params(file, Some(i))?))
+        let (table, function, out) = lut_tensor(file, i)?;
+        Ok((QLut::new(table, function)?, out))
     }
+}
+
+/// The table, function and output quantisation of table layer `i`, one
+/// copy of the code for every layer size.
+#[inline(never)]
+fn lut_tensor<'a>(file: &SafeTensors<'a>, i: usize) -> Result<(&'a [u8], LutFunction, QuantParams), Error> {
+    let (function, field) = if file.get(&name(Some(i), "sigmoid_table")).is_some() {
+        (LutFunction::Sigmoid, "sigmoid_table")
+    } else {
+        (LutFunction::Tanh, "tanh_table")
+    };
+    let table = tensor(file, &name(Some(i), field), Dtype::I8, &[256])?;
+    Ok((table, function, params(file, Some(i))?))
 }
 
 impl<'a, const N: usize> QLoad<'a> for QSoftmax<'a, N> {

@@ -45,15 +45,12 @@ impl<'a, const IN: usize, const OUT: usize> QLinear<'a, IN, OUT> {
         output_zero_point: i32,
     ) -> Result<Self, Error> {
         const { assert!(IN <= 65_000, "int32 accumulation holds up to 65 000 inputs") };
-        check_bytes("weight", weight, IN * OUT)?;
-        check_bytes("bias", bias, 4 * OUT)?;
-        check_bytes("multiplier", multiplier, 4 * OUT)?;
-        check_bytes("shift", shift, 4 * OUT)?;
-        check_zero_point(input_zero_point, "input zero point")?;
-        check_zero_point(output_zero_point, "output zero point")?;
-        for (o, (m, s)) in multiplier.chunks_exact(4).zip(shift.chunks_exact(4)).enumerate() {
-            QuantizedMultiplier::checked(le_i32(m), le_i32(s), o)?;
-        }
+        check_params(
+            &[weight, bias, multiplier, shift],
+            [input_zero_point, output_zero_point],
+            IN,
+            OUT,
+        )?;
         let lo = i8::MIN;
         Ok(QLinear {
             weight,
@@ -72,6 +69,23 @@ impl<'a, const IN: usize, const OUT: usize> QLinear<'a, IN, OUT> {
         self.lo = clamp_i8(self.output_zero_point, i8::MIN, i8::MAX);
         self
     }
+}
+
+/// The checks of [`QLinear::new`] for an `outputs × inputs` layer, one copy
+/// of the code for every layer size.
+#[inline(never)]
+fn check_params(tensors: &[&[u8]; 4], zero_points: [i32; 2], inputs: usize, outputs: usize) -> Result<(), Error> {
+    let [weight, bias, multiplier, shift] = *tensors;
+    check_bytes("weight", weight, inputs * outputs)?;
+    check_bytes("bias", bias, 4 * outputs)?;
+    check_bytes("multiplier", multiplier, 4 * outputs)?;
+    check_bytes("shift", shift, 4 * outputs)?;
+    check_zero_point(zero_points[0], "input zero point")?;
+    check_zero_point(zero_points[1], "output zero point")?;
+    for (o, (m, s)) in multiplier.chunks_exact(4).zip(shift.chunks_exact(4)).enumerate() {
+        QuantizedMultiplier::checked(le_i32(m), le_i32(s), o)?;
+    }
+    Ok(())
 }
 
 impl<const IN: usize, const OUT: usize> QLayer for QLinear<'_, IN, OUT> {

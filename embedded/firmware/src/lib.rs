@@ -81,6 +81,57 @@ pub fn check<T>(what: &str, r: Result<T, flambeau::Error>) -> T {
     }
 }
 
+/// As [`check`], but the error is printed as its kind and the buffer or
+/// parameter it names, static strings only: without the full `Display` of
+/// the core's errors (numbers, tensor names, JSON offsets) and the
+/// formatting code it needs, for the demos whose flash is full of data.
+pub fn check_brief<T>(what: &str, r: Result<T, flambeau::Error>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => {
+            let (kind, detail) = error_summary(&e);
+            println!("FAIL: {}: {} ({})", what, kind, detail);
+            finish(code::CORE_ERROR)
+        }
+    }
+}
+
+/// The kind of `e` and the buffer, parameter or file part it names.
+pub fn error_summary(e: &flambeau::Error) -> (&'static str, &'static str) {
+    use flambeau::{Error as E, SafetensorsError as S};
+    match e {
+        E::BufferTooSmall { what, .. } => ("buffer too small", what),
+        E::LengthMismatch { what, .. } => ("length mismatch", what),
+        E::NonFinite { what, .. } => ("non-finite value", what),
+        E::InvalidScale { what, .. } => ("invalid scale", what),
+        E::QuantParamOutOfRange { what, .. } => ("quantisation parameter out of range", what),
+        E::Safetensors(s) => (
+            "invalid safetensors file",
+            match s {
+                S::Truncated { .. } => "truncated",
+                S::HeaderTooLarge { .. } => "header too large",
+                S::InvalidHeader { .. } => "malformed JSON header",
+                S::InvalidEntry { .. } => "malformed tensor entry",
+                S::UnknownDtype { .. } => "unknown dtype",
+                S::DuplicateName { .. } => "duplicate tensor name",
+                S::SizeMismatch { .. } => "data_offsets disagree with shape and dtype",
+                S::OutOfBounds { .. } => "tensor beyond the data section",
+                S::Overlap { .. } => "overlapping tensors",
+                S::Hole { .. } => "unused bytes in the data section",
+                S::Missing { .. } => "missing tensor",
+                S::Unexpected { .. } => "unexpected tensor",
+                S::ShapeMismatch { .. } => "tensor shape mismatch",
+                S::NonFinite { .. } => "non-finite tensor value",
+                S::NotAFloat { .. } => "tensor not a float",
+                S::DtypeMismatch { .. } => "tensor dtype mismatch",
+                S::BadName { .. } => "bad tensor name",
+                _ => "other",
+            },
+        ),
+        _ => ("core error", "see flambeau::Error"),
+    }
+}
+
 /// Prints `name = value` with 6 decimals, without float formatting (which costs flash).
 pub fn print_fixed(name: &str, value: f32) {
     /// Decimals printed.

@@ -17,7 +17,7 @@ use flambeau::{QFootprint, QLinear, QLut, QNetwork};
 use flambeau_board::println;
 use flambeau_demos::usps::{ACCURACY_BAR_PER_MILLE, PIXELS};
 use flambeau_demos::{Bench, Region, per_mille};
-use flambeau_firmware::{CHIP, Markers, check, code, finish, print_percent};
+use flambeau_firmware::{CHIP, Markers, check_brief, code, finish, print_percent};
 
 /// The int8 model and test images in flash (`FLAMBEAU_FW_DATA/int8`).
 mod data {
@@ -68,7 +68,7 @@ fn main() -> ! {
         Fp::WIDE,
         Fp::RAM
     );
-    let mut net = check(
+    let mut net = check_brief(
         "reading the int8 model",
         QNetwork::<QMlp>::from_safetensors(MODEL, act, wide),
     );
@@ -81,7 +81,7 @@ fn main() -> ! {
         Markers.start(Region::Infer);
         let class = net.classify(input);
         Markers.stop(Region::Infer);
-        let class = check("classifying", class) as u8;
+        let class = check_brief("classifying", class) as u8;
         correct += usize::from(class == label);
         host_correct += usize::from(host == label);
         if class != host {
