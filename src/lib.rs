@@ -80,6 +80,7 @@ pub use io::{
     Dims, Dtype, EntryProblem, HEADER_MAX, HeaderProblem, JsonStr, MAX_RANK, NAME_MAX, ParamName, SafeTensors,
     Strictness, TensorData, TensorName, TensorOut, TensorView, param_name, safetensors_len, write_safetensors,
 };
+pub use layers::TiedLinearReluAutoEncoder;
 pub use layers::{AvgPool1d, AvgPool2d, Conv2d, Dropout, MaxPool2d, TiedAutoEncoder, TiedLinearAutoEncoder};
 pub use layers::{
     Conv1d, Describe, Flatten, Linear, LogSoftmax, MaxPool1d, Model, Module, ReLU, Sequential, Sigmoid, Softmax, Tanh,

@@ -12,7 +12,7 @@ use common::{buffers, check, check_piecewise, fill, layout, param_ranges, unifor
 use flambeau::{
     AvgPool1d, AvgPool2d, Conv2d, CrossEntropyLoss, Dropout, Error, Flatten, Graph, HuberLoss, Init, Linear, Loss,
     MaxPool2d, Module, MultiMarginLoss, ParamKind, Rank1, Rank2, Rank3, Rank4, ReLU, Rng, Scalar, Sequential, Shape,
-    SmoothL1Loss, Tanh, TiedAutoEncoder, TiedLinearAutoEncoder, Var, WeightDecay,
+    SmoothL1Loss, Tanh, TiedAutoEncoder, TiedLinearAutoEncoder, TiedLinearReluAutoEncoder, Var, WeightDecay,
 };
 use proptest::prelude::*;
 
@@ -352,6 +352,8 @@ proptest! {
         layer::<Rank1<7>, TiedAutoEncoder<7, 3>, 3>(TiedAutoEncoder::new(), false, seed);
         layer::<Rank1<20>, TiedAutoEncoder<20, 17>, 5>(TiedAutoEncoder::new(), false, seed);
         layer::<Rank1<7>, TiedLinearAutoEncoder<7, 3>, 3>(TiedLinearAutoEncoder::new(), false, seed);
+        // the ReLU output is piecewise: checked away from its kink
+        layer::<Rank1<7>, TiedLinearReluAutoEncoder<7, 3>, 3>(TiedLinearReluAutoEncoder::new(), true, seed);
     }
 
     #[test]

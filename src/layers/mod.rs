@@ -27,7 +27,7 @@ pub use linear::Linear;
 pub use max_pool1d::MaxPool1d;
 pub use pool2d::{AvgPool2d, MaxPool2d};
 pub use sequential::Sequential;
-pub use tied::{TiedAutoEncoder, TiedLinearAutoEncoder};
+pub use tied::{TiedAutoEncoder, TiedLinearAutoEncoder, TiedLinearReluAutoEncoder};
 
 use crate::error::Error;
 use crate::float::Float;

@@ -4,16 +4,19 @@
 //! The report's network is 256-K(Tanh)-256(Sigmoid); the best recipe uses a
 //! deeper one, 256-256(ReLU)-K-256(ReLU)-256(Sigmoid), with a linear code.
 //! With `--tied` the decoder is the encoder's weight transposed: a Tanh code
-//! in the report recipe, a linear code in the best one (whose training
-//! images are not shifted).
+//! and a Sigmoid output in the report recipe; in the best one a linear code
+//! and a ReLU output, started at PCA's reconstruction (see [`pca_start`]),
+//! on training images that are not shifted.
 
-use flambeau::{Init, Linear, MseLoss, ReLU, Sequential, Sigmoid, Tanh, TiedAutoEncoder, TiedLinearAutoEncoder};
+use std::ops::Range;
+
+use flambeau::{Init, Linear, MseLoss, ReLU, Sequential, Sigmoid, Tanh, TiedAutoEncoder, TiedLinearReluAutoEncoder};
 
 use super::ae::{self, Splits};
 use super::run::{Head, Outcome, Written, check_out, command, describe, finish};
 use super::usps::{self, PIXELS, Usps};
 use super::{Ctx, Recipe, RunArgs, Settings};
-use crate::error::Result;
+use crate::error::{Result, setting};
 use crate::metrics::mse;
 use crate::pca::Pca;
 
@@ -137,24 +140,27 @@ impl ae::CodeSizeRun for Job<'_> {
         let a = &mut outcome.artifacts;
         let trained = match self.args.recipe {
             Recipe::Best if self.tied => {
-                let net = TiedLinearAutoEncoder::<256, K>::with_init(init);
-                let head = self.head(&net);
-                ae::train::<_, _, MAX_BATCH>(self.ctx, (net, MseLoss), splits, (head, &tag), None, a)?
+                let net = TiedLinearReluAutoEncoder::<256, K>::with_init(init);
+                let start = |p: &mut [f32], r: &[Range<usize>]| pca_start(&self.pca, p, r);
+                // a model file given to start from wins over PCA's start
+                let prepare: Option<ae::Prepare<'_>> = self.args.init_from.is_none().then_some(&start);
+                let head = self.head(&net, "MSE, started at PCA's reconstruction");
+                ae::train::<_, _, MAX_BATCH>(self.ctx, (net, MseLoss), splits, (head, &tag), prepare, a)?
             }
             _ if self.tied => {
                 let net = TiedAutoEncoder::<256, K>::with_init(init);
-                let head = self.head(&net);
+                let head = self.head(&net, "MSE");
                 ae::train::<_, _, MAX_BATCH>(self.ctx, (net, MseLoss), splits, (head, &tag), None, a)?
             }
             Recipe::Report => {
                 let net: Shallow<K> =
                     Sequential::new((Linear::with_init(init), Tanh, Linear::with_init(init), Sigmoid));
-                let head = self.head(&net);
+                let head = self.head(&net, "MSE");
                 ae::train::<_, _, MAX_BATCH>(self.ctx, (net, MseLoss), splits, (head, &tag), None, a)?
             }
             Recipe::Best => {
                 let net: Deep<K> = deep(init);
-                let head = self.head(&net);
+                let head = self.head(&net, "MSE");
                 ae::train::<_, _, MAX_BATCH>(self.ctx, (net, MseLoss), splits, (head, &tag), None, a)?
             }
         };
@@ -178,13 +184,13 @@ impl ae::CodeSizeRun for Job<'_> {
 }
 
 impl Job<'_> {
-    fn head(&self, net: &impl flambeau::Describe) -> Head<'_> {
+    fn head(&self, net: &impl flambeau::Describe, loss: &str) -> Head<'_> {
         Head {
             experiment: if self.tied { "autoencoder-tied" } else { "autoencoder" },
             variant: format!("code {}", self.pca.k()),
             args: self.args,
             settings: self.settings,
-            model: format!("{} with MSE", describe(net)),
+            model: format!("{} with {loss}", describe(net)),
             report: REPORT,
             command: if self.tied {
                 command("autoencoder", &format!("--tied {}", self.codes_flag), self.args)
@@ -194,3 +200,37 @@ impl Job<'_> {
         }
     }
 }
+
+/// Sets a [`TiedLinearReluAutoEncoder`] (parameters `W` `[K][IN]`, `b₀`,
+/// `b₁`, in tape order) to PCA's reconstruction: `W = U` (the top-`K`
+/// components), `b₀ = −U mean`, `b₁ = mean`, so the code is PCA's and the
+/// output is `ReLU(mean + (x − mean) UᵀU)`, PCA's reconstruction with its
+/// negative pixels clipped to 0. Nothing is frozen.
+///
+/// # Errors
+/// [`crate::error::Error::Setting`] if the parameters are not a tied
+/// `d`-`k` auto-encoder's, `d` and `k` PCA's.
+pub fn pca_start(pca: &Pca, params: &mut [f32], ranges: &[Range<usize>]) -> Result<Option<Range<usize>>> {
+    let (k, d) = (pca.k(), pca.d);
+    let fits = |[w, b0, b1]: &[Range<usize>; 3]| {
+        w.len() == k * d && b0.len() == k && b1.len() == d && b1.end.max(w.end).max(b0.end) <= params.len()
+    };
+    let [w, b0, b1] = match ranges {
+        [w, b0, b1] if fits(&[w.clone(), b0.clone(), b1.clone()]) => [w.clone(), b0.clone(), b1.clone()],
+        _ => {
+            return Err(setting(
+                "PCA start",
+                format!("parameter tensors {ranges:?} are not a tied {d}-{k} auto-encoder's"),
+            ));
+        }
+    };
+    params[w].copy_from_slice(&pca.components);
+    for (b, u) in params[b0].iter_mut().zip(pca.components.chunks_exact(d)) {
+        *b = -u.iter().zip(&pca.mean).map(|(ui, m)| ui * m).sum::<f32>();
+    }
+    params[b1].copy_from_slice(&pca.mean);
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests;
