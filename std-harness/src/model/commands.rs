@@ -346,7 +346,7 @@ fn write_model_folder(out: &Path, made: &crate::export::FirmwareModel) -> Result
 /// `export` of an int8 model file (its `quantization` metadata names the
 /// core's scheme): the test inputs are seeded random int8 codes, with the
 /// host's int8 outputs as the reference when this harness has the
-/// architecture's int8 type (the USPS MLP); else the template's build
+/// architecture's int8 type (the USPS MLP, the conv1d CNNs); else the template's build
 /// computes them with the same code.
 fn export_int8(
     args: &ModelArgs,
