@@ -36,6 +36,40 @@ template_int8_folder() {
     export --model "$FLAMBEAU_FW_DATA/int8/usps_mlp_int8.safetensors" --out "$TEMPLATE_INT8/model")
 }
 
+# Boards the template runs the exported 1-D CNN on, f32 and int8 (the Cortex-M4F).
+TEMPLATE_CNN_BOARDS="mps2-an386"
+NOTES_template_cnn="vectors max_abs_error parity"
+NOTES_template_cnn_int8="vectors parity"
+# Copies of the template whose model/ is the conv1d experiment's small CNN,
+# f32 and int8, as `flambeau export` writes them (template_cnn_folders).
+TEMPLATE_CNN=$EMB/target/template-cnn
+TEMPLATE_CNN_INT8=$EMB/target/template-cnn-int8
+
+# A copy of the template in folder $1, its package named $2 and its binary
+# $3, its two path dependencies pointed at this checkout.
+template_copy() {
+  rm -rf "$1"
+  mkdir -p "$1"
+  cp -r "$EMB/template/Cargo.toml" "$EMB/template/Cargo.lock" "$EMB/template/build.rs" "$EMB/template/src" "$1/"
+  sed -i -e "s|path = \"\.\./\.\.\"|path = \"$ROOT\"|" -e "s|path = \"\.\./board\"|path = \"$EMB/board\"|" \
+    -e "s|^name = \"flambeau-template\"|name = \"$2\"|" -e "s|^name = \"model\"|name = \"$3\"|" "$1/Cargo.toml"
+  grep -q "^name = \"$3\"" "$1/Cargo.toml" || { echo "$1: renaming failed" >&2; exit 1; }
+}
+
+# Trains the conv1d experiment's small CNN for one epoch, quantises it to
+# int8, and exports both into copies of the template, as a user does.
+template_cnn_folders() {
+  local run=$EMB/target/cnn-run
+  local flambeau=(cargo run --quiet "${HOST_PROFILE[@]}" -p flambeau-harness --bin flambeau --)
+  rm -rf "$run"
+  template_copy "$TEMPLATE_CNN" flambeau-template-cnn model_cnn
+  template_copy "$TEMPLATE_CNN_INT8" flambeau-template-cnn-int8 model_cnn_int8
+  (cd "$ROOT" && timed "${flambeau[@]}" conv1d --data "$DATA" --arch small --epochs 1 --quiet --out "$run" &&
+    timed "${flambeau[@]}" quantize --data "$DATA" --model "$run/model.safetensors" --out "$run/int8.safetensors" --quiet &&
+    "${flambeau[@]}" export --model "$run/model.safetensors" --out "$TEMPLATE_CNN/model" &&
+    "${flambeau[@]}" export --model "$run/int8.safetensors" --out "$TEMPLATE_CNN_INT8/model")
+}
+
 # Test images usps_infer classifies in CI on a chip without an FPU.
 SOFT_FLOAT_IMAGES=300
 
@@ -168,6 +202,14 @@ build_board() {
   else
     echo "not run by CI (runs on: $TEMPLATE_INT8_BOARDS)" >"$LOGS/rows/$board/template_int8.cell"
   fi
+  if [[ " $TEMPLATE_CNN_BOARDS " == *" $board "* ]]; then
+    build_template "$board" "$target" template_cnn "$TEMPLATE_CNN" model_cnn
+    build_template "$board" "$target" template_cnn_int8 "$TEMPLATE_CNN_INT8" model_cnn_int8
+  else
+    for bin in template_cnn template_cnn_int8; do
+      echo "not run by CI (runs on: $TEMPLATE_CNN_BOARDS)" >"$LOGS/rows/$board/$bin.cell"
+    done
+  fi
   unset FLAMBEAU_BOARD
   echo "[time] $((SECONDS - s)) s: builds for $board ($target)"
 }
@@ -224,7 +266,7 @@ run_demo() {
 run_board() {
   local board=$1 status=0 calls steps bin jobs=()
   # Two QEMU runs at a time, each printing to its own log, shown in order.
-  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8 cnn_int8 f32_linear; do
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8 template_cnn template_cnn_int8 cnn_int8 f32_linear; do
     [ -f "$ELFS/$board/$bin" ] || continue
     run_demo "$board" "$bin" >"$LOGS/run-$board-$bin.log" 2>&1 &
     jobs+=("$bin:$!")
@@ -240,6 +282,9 @@ run_board() {
   done
   if [ -f "$ELFS/$board/template_int8" ] && ! grep -q "^int8 weights = " "$LOGS/template_int8-$board.out"; then
     fail "template_int8 on $board did not run the int8 model"
+  fi
+  if [ -f "$ELFS/$board/template_cnn_int8" ] && ! grep -q "^int8 weights = " "$LOGS/template_cnn_int8-$board.out"; then
+    fail "template_cnn_int8 on $board did not run the int8 model"
   fi
   # The plugins' reports come last-loaded first: check on the checkerboard's 200 steps.
   calls=$(region_calls "$LOGS/checkerboard-$board" train)
@@ -373,7 +418,7 @@ write_figures() {
   local board bin
   echo "| demo | board (chip) | flash (text+data, B) | static RAM (data+bss, B) | peak stack (B) | RAM total (B) | insns / training step | insns / inference | result |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
-  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8 cnn_int8 f32_linear probe_checkerboard probe_usps; do
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8 template_cnn template_cnn_int8 cnn_int8 f32_linear probe_checkerboard probe_usps; do
     for board in "${BOARDS[@]}"; do
       if [ -f "$LOGS/rows/$board/$bin.row" ]; then cat "$LOGS/rows/$board/$bin.row"; fi
     done
@@ -381,7 +426,7 @@ write_figures() {
   echo
   printf '| demo |'; for board in "${BOARDS[@]}"; do printf ' %s (%s) |' "$(board_field "$board" chip)" "$board"; done; echo
   printf '|---|'; for _ in "${BOARDS[@]}"; do printf -- '---|'; done; echo
-  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8 cnn_int8 f32_linear; do
+  for bin in checkerboard usps_infer usps_train usps_int8 int8_linear template template_int8 template_cnn template_cnn_int8 cnn_int8 f32_linear; do
     printf '| %s |' "$bin"
     for board in "${BOARDS[@]}"; do printf ' %s |' "$(cat "$LOGS/rows/$board/$bin.cell" 2>/dev/null || echo "not built")"; done
     echo

@@ -3,7 +3,8 @@
 #   tools -> USPS export (f32, then int8) and host parity test -> for each
 #   QEMU board of board/boards/ (microbit Cortex-M0, mps2-an385 M3,
 #   mps2-an386 M4F, mps2-an500 M7F, mps2-an505 M33F): build every demo
-#   (f32 and int8) and the template (with the f32 example and, on the
+#   (f32 and int8) and the template (with the f32 example, on the M4F the
+#   conv1d small CNN trained one epoch and exported in f32 and int8, and, on the
 #   Cortex-M0 and M4F, the int8 USPS MLP exported by `flambeau export`),
 #   report the ones the linker says do not fit, run the others under QEMU
 #   with an instruction-counting plugin -> RTT output without a debugger ->
@@ -82,6 +83,9 @@ step "train the 1-D CNN, quantise it to int8 and export its images (host)"
 (cd "$ROOT" && timed cargo run --quiet "${HOST_PROFILE[@]}" -p flambeau-harness --example export_cnn_int8 -- \
   --data "$DATA" --fw-data "$FLAMBEAU_FW_DATA") | tee "$LOGS/export-cnn.log"
 CNN_HOST=$(sed -n 's/^host int8 USPS 1-D CNN: //p' "$LOGS/export-cnn.log")
+
+step "the conv1d experiment's small CNN (1 epoch), f32 and int8, exported for the template (flambeau export)"
+template_cnn_folders | tee "$LOGS/export-template-cnn.log"
 
 step "host parity test (the firmware's training routine on the host)"
 if ! (cd "$ROOT" && timed cargo test --quiet "${HOST_PROFILE[@]}" -p flambeau-harness --test firmware_parity -- --nocapture) \

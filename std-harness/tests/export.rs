@@ -89,7 +89,7 @@ fn architectures_parse_and_chain() {
             previous: 16
         })
     );
-    let e = parse_architecture("Linear(2,16) -> Conv1d(1,2,3)").unwrap_err();
+    let e = parse_architecture("Linear(2,16) -> BatchNorm1d(16)").unwrap_err();
     assert!(matches!(e, ExportError::UnknownLayer { index: 1, .. }), "{e}");
     assert!(matches!(parse_architecture("Tanh"), Err(ExportError::NoLinear(_))));
     assert!(matches!(

@@ -4,7 +4,9 @@
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ExportError {
     /// A layer of the architecture string is not one the template knows.
-    #[error("architecture: layer {index} {text:?} is not Linear(in,out), Tanh, Sigmoid, ReLU, Softmax or LogSoftmax")]
+    #[error(
+        "architecture: layer {index} {text:?} is not Linear(in,out), Conv1d(in,out,k=K[,stride=S]), Conv2d(in,out,k=K[,stride=S][,padding=P]), MaxPool1d, AvgPool1d, MaxPool2d, AvgPool2d (k,s), Flatten, Tanh, Sigmoid, ReLU, Softmax or LogSoftmax"
+    )]
     UnknownLayer {
         /// Its position in the chain.
         index: usize,
@@ -12,7 +14,7 @@ pub enum ExportError {
         text: String,
     },
     /// The architecture has no `Linear`, so its widths are unknown.
-    #[error("architecture {0:?}: no Linear layer, so no input or output width")]
+    #[error("architecture {0:?}: neither a Linear nor a convolution, so no input or output width")]
     NoLinear(String),
     /// Two consecutive `Linear` layers do not chain.
     #[error("architecture: layer {index} takes {inputs} inputs but the previous Linear gives {previous}")]
@@ -72,7 +74,9 @@ pub enum ExportError {
     )]
     Scheme(String),
     /// A layer has no int8 counterpart.
-    #[error("architecture: layer {index} {text:?} has no int8 form (Linear, Tanh, Sigmoid, ReLU and Softmax have)")]
+    #[error(
+        "architecture: layer {index} {text:?} has no int8 form (Linear, Conv1d, MaxPool1d, Flatten, Tanh, Sigmoid, ReLU and Softmax have)"
+    )]
     NotInt8 {
         /// Its position in the chain.
         index: usize,
@@ -82,4 +86,28 @@ pub enum ExportError {
     /// More layers than an int8 chain holds.
     #[error("architecture: {0} layers; an int8 chain holds at most {max}", max = super::INT8_MAX_LAYERS)]
     TooManyLayers(usize),
+    /// The input's shape is missing or does not fit the first layer.
+    #[error(
+        "architecture: the first layer {layer} cannot take the input shape {shape:?} (the model file's `input_shape` metadata): {why}"
+    )]
+    InputShape {
+        /// The first layer that fixes the input's shape, as printed.
+        layer: String,
+        /// The shape given, if any.
+        shape: Option<Vec<usize>>,
+        /// Why it does not fit.
+        why: String,
+    },
+    /// A layer cannot take the shape the layer before gives.
+    #[error("architecture: layer {index} {layer} cannot take input {input}: {why}")]
+    Fit {
+        /// Its position in the chain.
+        index: usize,
+        /// The layer as printed.
+        layer: String,
+        /// The shape it is given.
+        input: String,
+        /// Why it does not fit.
+        why: String,
+    },
 }

@@ -290,16 +290,9 @@ pub fn export(args: &ModelArgs, out: &Path, vectors: usize, seed: u64, console: 
     // Dropout is the identity at inference: the firmware leaves it out.
     let (arch, weights) =
         crate::export::without_dropout(&given, &file.bytes).map_err(|e| model_error(&args.model, e.to_string()))?;
-    let layers = crate::export::parse_architecture(&arch).map_err(|e| model_error(&args.model, e.to_string()))?;
-    let width = match layers.first() {
-        Some(crate::export::Layer::Linear { inputs, .. }) => *inputs,
-        _ => {
-            return Err(model_error(
-                &args.model,
-                format!("'{arch}' does not start with a Linear layer"),
-            ));
-        }
-    };
+    let shape = input_shape(&file)?;
+    let steps = crate::export::shaped(&arch, shape.as_deref()).map_err(|e| model_error(&args.model, e.to_string()))?;
+    let width = steps.first().map_or(0, |s| s.input.size());
     let mut rng = flambeau::Rng::new(seed);
     let pixels = file
         .pixel_map()
@@ -315,8 +308,9 @@ pub fn export(args: &ModelArgs, out: &Path, vectors: usize, seed: u64, console: 
         Ok(net) => Some(net.predict(&inputs)?),
         Err(_) => None,
     };
-    let made = crate::export::firmware_model(&arch, &weights, &inputs, reference.as_deref(), 1e-5)
-        .map_err(|e| model_error(&args.model, e.to_string()))?;
+    let made =
+        crate::export::firmware_model_shaped(&arch, shape.as_deref(), &weights, &inputs, reference.as_deref(), 1e-5)
+            .map_err(|e| model_error(&args.model, e.to_string()))?;
     write_model_folder(out, &made)?;
     let with = if reference.is_some() {
         "with the host's reference outputs"
@@ -352,7 +346,7 @@ fn write_model_folder(out: &Path, made: &crate::export::FirmwareModel) -> Result
 /// `export` of an int8 model file (its `quantization` metadata names the
 /// core's scheme): the test inputs are seeded random int8 codes, with the
 /// host's int8 outputs as the reference when this harness has the
-/// architecture's int8 type (the USPS MLP); else the template's build
+/// architecture's int8 type (the USPS MLP, the conv1d CNNs); else the template's build
 /// computes them with the same code.
 fn export_int8(
     args: &ModelArgs,
@@ -363,27 +357,17 @@ fn export_int8(
     seed: u64,
     console: &Console,
 ) -> Result<()> {
-    let layers = crate::export::parse_architecture(arch).map_err(|e| model_error(&args.model, e.to_string()))?;
-    let width = match layers.first() {
-        Some(crate::export::Layer::Linear { inputs, .. }) => *inputs,
-        _ => {
-            return Err(model_error(
-                &args.model,
-                format!("'{arch}' does not start with a Linear layer"),
-            ));
-        }
-    };
+    let shape = input_shape(file)?;
+    let steps = crate::export::shaped(arch, shape.as_deref()).map_err(|e| model_error(&args.model, e.to_string()))?;
+    let width = steps.first().map_or(0, |s| s.input.size());
     let mut rng = flambeau::Rng::new(seed);
     let inputs: Vec<i8> = (0..vectors.max(1) * width)
         .map(|_| (rng.below(256) as i32 - 128) as i8)
         .collect();
-    let reference = if arch.replace(' ', "") == crate::quantize::arch::USPS_MLP.replace(' ', "") {
-        Some(usps_int8_outputs(&file.bytes, &inputs).map_err(|e| model_error(&args.model, e.to_string()))?)
-    } else {
-        None
-    };
-    let made = crate::export::firmware_model_int8(arch, &file.bytes, &inputs, reference.as_deref())
-        .map_err(|e| model_error(&args.model, e.to_string()))?;
+    let reference = int8_reference(arch, &file.bytes, &inputs).map_err(|e| model_error(&args.model, e.to_string()))?;
+    let made =
+        crate::export::firmware_model_int8_shaped(arch, shape.as_deref(), &file.bytes, &inputs, reference.as_deref())
+            .map_err(|e| model_error(&args.model, e.to_string()))?;
     write_model_folder(out, &made)?;
     let with = if reference.is_some() {
         "with the host's int8 outputs"
@@ -397,14 +381,56 @@ fn export_int8(
     Ok(())
 }
 
-/// The int8 outputs of the USPS MLP in the int8 file `bytes` for rows of input codes.
-fn usps_int8_outputs(bytes: &[u8], inputs: &[i8]) -> std::result::Result<Vec<i8>, flambeau::Error> {
-    type Fp<'a> = flambeau::QFootprint<crate::quantize::QMlp<'a>>;
-    let (mut act, mut wide) = (vec![0i8; Fp::ACT], vec![0i16; Fp::WIDE]);
-    let mut net = flambeau::QNetwork::<crate::quantize::QMlp>::from_safetensors(bytes, &mut act, &mut wide)?;
+/// The host's int8 outputs for rows of input codes, when this harness has
+/// the int8 type of `arch` (the USPS MLP, the `conv1d` experiment's CNNs):
+/// the same code the firmware runs.
+fn int8_reference(arch: &str, bytes: &[u8], inputs: &[i8]) -> std::result::Result<Option<Vec<i8>>, flambeau::Error> {
+    use crate::quantize::cnn::{Cnn, QDeepNet, QReportNet, QSmallNet};
+    if arch.replace(' ', "") == crate::quantize::arch::USPS_MLP.replace(' ', "") {
+        return int8_outputs::<crate::quantize::QMlp>(bytes, inputs).map(Some);
+    }
+    match Cnn::of(arch) {
+        Some(Cnn::Report) => int8_outputs::<QReportNet>(bytes, inputs).map(Some),
+        Some(Cnn::Small) => int8_outputs::<QSmallNet>(bytes, inputs).map(Some),
+        Some(Cnn::Deep) => int8_outputs::<QDeepNet>(bytes, inputs).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The int8 outputs of the chain `L` in the int8 file `bytes` for rows of input codes.
+fn int8_outputs<'a, L: flambeau::QChainLoad<'a>>(
+    bytes: &'a [u8],
+    inputs: &[i8],
+) -> std::result::Result<Vec<i8>, flambeau::Error> {
+    type Fp<L> = flambeau::QFootprint<L>;
+    let (mut act, mut wide) = (vec![0i8; Fp::<L>::ACT], vec![0i16; Fp::<L>::WIDE]);
+    let mut net = flambeau::QNetwork::<L>::from_safetensors(bytes, &mut act, &mut wide)?;
     let mut outputs = Vec::new();
-    for row in inputs.chunks_exact(256) {
+    for row in inputs.chunks_exact(L::IN.max(1)) {
         outputs.extend_from_slice(net.predict(row)?);
     }
     Ok(outputs)
+}
+
+/// The model file's `input_shape` metadata (`[256]`), if any.
+fn input_shape(file: &ModelFile) -> Result<Option<Vec<usize>>> {
+    let Some(text) = file.meta.get(key::INPUT_SHAPE) else {
+        return Ok(None);
+    };
+    text.trim()
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .map(|t| {
+            t.split(',')
+                .map(|v| v.trim().parse::<usize>().ok())
+                .collect::<Option<Vec<_>>>()
+        })
+        .and_then(|v| v.filter(|v| !v.is_empty()))
+        .map(Some)
+        .ok_or_else(|| {
+            model_error(
+                &file.path,
+                format!("metadata input_shape: '{text}' is not a list of sizes such as [256]"),
+            )
+        })
 }
