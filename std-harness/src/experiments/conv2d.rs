@@ -10,8 +10,9 @@
 //!   rate, no augmentation);
 //! - `best`: an ensemble of `fast` networks (`--members`), each trained with
 //!   Adam and cosine decay, He initialisation, and each training image
-//!   shifted by up to one pixel and rotated by up to `--rotation` degrees,
-//!   drawn afresh every epoch from the member's seed. Member `k` (from 0)
+//!   shifted by up to one pixel, rotated by up to `--rotation` degrees and
+//!   scaled by up to `--scale` (a fraction either way), drawn afresh every
+//!   epoch from the member's seed. Member `k` (from 0)
 //!   uses seed `--seed + k` and is a whole run of its own (its own model
 //!   file, reproduced alone by `--members 1 --seed` that seed); the
 //!   ensemble's prediction is the mean of the members' softmax
@@ -94,7 +95,9 @@ const MAX_BATCH: usize = 256;
 /// Largest random rotation of the best recipe's training images, in degrees.
 pub const ROTATION: f32 = 10.0;
 /// Largest random change of size of the best recipe's training images (a fraction either way).
-pub const SCALE: f32 = 0.0;
+pub const SCALE: f32 = 0.1;
+/// Members of the best recipe's ensemble.
+pub const MEMBERS: usize = 8;
 /// Most members of an ensemble.
 const MAX_MEMBERS: usize = 16;
 /// Threads that train members at once.
@@ -126,7 +129,7 @@ struct Resolved {
 fn resolve(recipe: Recipe, options: Options) -> Result<Resolved> {
     let (arch, members, rotation, scale) = match recipe {
         Recipe::Report => (Arch::Lenet, 1, 0.0, 0.0),
-        Recipe::Best => (Arch::Fast, 6, ROTATION, SCALE),
+        Recipe::Best => (Arch::Fast, MEMBERS, ROTATION, SCALE),
     };
     let arch = options.arch.unwrap_or(arch);
     let members = options.members.unwrap_or(members);
