@@ -92,12 +92,15 @@ pub enum Command {
         /// The network [default: `lenet` for the report recipe, `fast` for the best one].
         #[arg(long, value_enum)]
         arch: Option<crate::experiments::conv2d::Arch>,
-        /// Networks trained (seeds --seed, --seed + 1, ...) and averaged [default: 1 for the report recipe, 6 for the best one].
+        /// Networks trained (seeds --seed, --seed + 1, ...) and averaged [default: 1 for the report recipe, 8 for the best one].
         #[arg(long, allow_negative_numbers = true, value_parser = crate::experiments::whole_number::<usize>)]
         members: Option<usize>,
         /// Largest random rotation of the training images, in degrees [default: 0 for the report recipe, 10 for the best one].
         #[arg(long, allow_negative_numbers = true)]
         rotation: Option<f32>,
+        /// Largest random change of size of the training images, as a fraction either way (0.1: 0.9 to 1.1 times) [default: 0 for the report recipe, 0.1 for the best one].
+        #[arg(long, allow_negative_numbers = true)]
+        scale: Option<f32>,
     },
     /// Tunes an experiment's learning rate, batch size, weight decay and epochs (random search, successive halving).
     Search(crate::search::SearchArgs),
@@ -186,11 +189,13 @@ pub fn run(cli: Cli) -> Result<()> {
             arch,
             members,
             rotation,
+            scale,
         } => {
             let options = crate::experiments::conv2d::Options {
                 arch,
                 members,
                 rotation,
+                scale,
             };
             crate::experiments::conv2d::run(&ctx, &resolve(&run, "conv2d")?, options).map(drop)
         }

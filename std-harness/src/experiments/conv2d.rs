@@ -10,8 +10,9 @@
 //!   rate, no augmentation);
 //! - `best`: an ensemble of `fast` networks (`--members`), each trained with
 //!   Adam and cosine decay, He initialisation, and each training image
-//!   shifted by up to one pixel and rotated by up to `--rotation` degrees,
-//!   drawn afresh every epoch from the member's seed. Member `k` (from 0)
+//!   shifted by up to one pixel, rotated by up to `--rotation` degrees and
+//!   scaled by up to `--scale` (a fraction either way), drawn afresh every
+//!   epoch from the member's seed. Member `k` (from 0)
 //!   uses seed `--seed + k` and is a whole run of its own (its own model
 //!   file, reproduced alone by `--members 1 --seed` that seed); the
 //!   ensemble's prediction is the mean of the members' softmax
@@ -28,7 +29,7 @@ use crate::error::{Error, Result, setting};
 use crate::metrics::{Metric, argmax_rows, confusion};
 use crate::model::meta;
 use crate::plot;
-use crate::train::{self, Buffers, Evaluation, History, Shift, evaluate};
+use crate::train::{self, Buffers, Evaluation, History, Shift, TrainConfig, evaluate};
 
 /// The report's network (LeNet-like, two 5×5 convolutions).
 pub type LeNet = Sequential<(
@@ -85,12 +86,18 @@ pub struct Options {
     pub members: Option<usize>,
     /// Largest random rotation of the training images, in degrees.
     pub rotation: Option<f32>,
+    /// Largest random change of size of the training images, as a fraction.
+    pub scale: Option<f32>,
 }
 
 /// Largest batch the trainer is built for.
 const MAX_BATCH: usize = 256;
 /// Largest random rotation of the best recipe's training images, in degrees.
 pub const ROTATION: f32 = 10.0;
+/// Largest random change of size of the best recipe's training images (a fraction either way).
+pub const SCALE: f32 = 0.1;
+/// Members of the best recipe's ensemble.
+pub const MEMBERS: usize = 8;
 /// Most members of an ensemble.
 const MAX_MEMBERS: usize = 16;
 /// Threads that train members at once.
@@ -107,22 +114,42 @@ pub fn settings(recipe: Recipe) -> Settings {
     }
 }
 
-/// The recipe's network, members and rotation, with the flags' overrides.
-fn resolve(recipe: Recipe, options: Options) -> Result<(Arch, usize, f32)> {
-    let (arch, members, rotation) = match recipe {
-        Recipe::Report => (Arch::Lenet, 1, 0.0),
-        Recipe::Best => (Arch::Fast, 6, ROTATION),
+/// The recipe's network and augmentation, with the flags' overrides.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Resolved {
+    arch: Arch,
+    members: usize,
+    /// Largest rotation, in degrees.
+    rotation: f32,
+    /// Largest change of size, a fraction.
+    scale: f32,
+}
+
+/// The recipe's network, members, rotation and scale, with the flags' overrides.
+fn resolve(recipe: Recipe, options: Options) -> Result<Resolved> {
+    let (arch, members, rotation, scale) = match recipe {
+        Recipe::Report => (Arch::Lenet, 1, 0.0, 0.0),
+        Recipe::Best => (Arch::Fast, MEMBERS, ROTATION, SCALE),
     };
     let arch = options.arch.unwrap_or(arch);
     let members = options.members.unwrap_or(members);
     let rotation = options.rotation.unwrap_or(rotation);
+    let scale = options.scale.unwrap_or(scale);
     if !(1..=MAX_MEMBERS).contains(&members) {
         return Err(setting("members", format!("{members} is not in 1..={MAX_MEMBERS}")));
     }
     if !(rotation.is_finite() && (0.0..=45.0).contains(&rotation)) {
         return Err(setting("rotation", format!("{rotation} degrees is not in 0..=45")));
     }
-    Ok((arch, members, rotation))
+    if !(scale.is_finite() && (0.0..=0.5).contains(&scale)) {
+        return Err(setting("scale", format!("{scale} is not a fraction in 0..=0.5")));
+    }
+    Ok(Resolved {
+        arch,
+        members,
+        rotation,
+        scale,
+    })
 }
 
 /// The flags beyond the shared ones that reproduce a run, as typed on a command line.
@@ -131,11 +158,14 @@ fn extra_flags(recipe: Recipe, options: Options, members: usize) -> String {
     if let Some(arch) = options.arch {
         out.push(format!("--arch {}", arch.name()));
     }
-    if options.members.is_some() || members != resolve(recipe, Options::default()).map_or(1, |r| r.1) {
+    if options.members.is_some() || members != resolve(recipe, Options::default()).map_or(1, |r| r.members) {
         out.push(format!("--members {members}"));
     }
     if let Some(r) = options.rotation {
         out.push(format!("--rotation {r}"));
+    }
+    if let Some(s) = options.scale {
+        out.push(format!("--scale {s}"));
     }
     out.join(" ")
 }
@@ -147,7 +177,12 @@ fn extra_flags(recipe: Recipe, options: Options, members: usize) -> String {
 /// `--init-from` with more than one member.
 pub fn run(ctx: &Ctx, args: &RunArgs, options: Options) -> Result<Written> {
     let settings = settings(args.recipe).overridden(args, ctx.max_epochs)?;
-    let (arch, members, degrees) = resolve(args.recipe, options)?;
+    let Resolved {
+        arch,
+        members,
+        rotation: degrees,
+        scale,
+    } = resolve(args.recipe, options)?;
     if members > 1 && args.init_from.is_some() {
         return Err(setting("init-from", "starts a single network: give --members 1"));
     }
@@ -161,6 +196,7 @@ pub fn run(ctx: &Ctx, args: &RunArgs, options: Options) -> Result<Written> {
         data: &data,
         members,
         degrees,
+        scale,
         extra: extra_flags(args.recipe, options, members),
     };
     let outcome = match arch {
@@ -204,6 +240,7 @@ struct Plan<'a> {
     data: &'a Usps,
     members: usize,
     degrees: f32,
+    scale: f32,
     extra: String,
 }
 
@@ -222,6 +259,9 @@ impl Plan<'_> {
         let mut model = format!("{} with cross-entropy", describe(net));
         if self.degrees > 0.0 {
             model.push_str(&format!(", training images rotated by up to ±{}°", self.degrees));
+        }
+        if self.scale > 0.0 {
+            model.push_str(&format!(", scaled by up to ±{} %", self.scale * 100.0));
         }
         model
     }
@@ -298,6 +338,7 @@ impl Plan<'_> {
     fn shift(&self) -> Shift {
         Shift {
             degrees: self.degrees,
+            scale: self.scale,
             ..usps::shift(self.settings.shift, false, self.settings.centre)
         }
     }
@@ -315,13 +356,17 @@ impl Plan<'_> {
         let mut head = self.head(&args, format!("member {}", k + 1), model);
         head.command = command("conv2d", &member_flags(&self.extra), &args);
         let name = classify::run_name(&head);
-        let cfg = config(
-            name.clone(),
-            self.settings,
-            args.seed,
-            Metric::Accuracy,
-            Some(self.shift()),
-        );
+        let cfg = TrainConfig {
+            // the training split is scored once, after training
+            running_train_scores: true,
+            ..config(
+                name.clone(),
+                self.settings,
+                args.seed,
+                Metric::Accuracy,
+                Some(self.shift()),
+            )
+        };
         let mut buffers = Buffers::new();
         let mut net = buffers.trainer::<M, CrossEntropyLoss, MAX_BATCH>(net, CrossEntropyLoss, args.seed)?;
         let bar = self.ctx.console.bar(0, &name);
@@ -453,47 +498,4 @@ fn mean_probabilities(outputs: &[&[f32]], targets: &[f32]) -> Evaluation {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ensemble_averages_probabilities() {
-        // one row, two members: the first is sure of class 0, the second
-        // leans to class 1; the mean picks class 0
-        let mut a = [0.0f32; CLASSES];
-        a[0] = 10.0;
-        let mut b = [0.0f32; CLASSES];
-        b[1] = 1.0;
-        let mut y = [0.0f32; CLASSES];
-        y[1] = 1.0;
-        let e = mean_probabilities(&[&a, &b], &y);
-        assert_eq!(argmax_rows(&e.outputs, CLASSES), vec![0]);
-        assert!((e.outputs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
-        assert_eq!(e.score, 0.0);
-        assert!(e.loss > 0.0);
-    }
-
-    #[test]
-    fn member_flags_reproduce_one_member() {
-        assert_eq!(member_flags("--arch fast --members 4"), "--arch fast --members 1");
-        assert_eq!(member_flags(""), "--members 1");
-    }
-
-    #[test]
-    fn settings_are_checked() {
-        let bad = Options {
-            members: Some(0),
-            ..Options::default()
-        };
-        assert!(resolve(Recipe::Best, bad).is_err());
-        let bad = Options {
-            rotation: Some(f32::NAN),
-            ..Options::default()
-        };
-        assert!(resolve(Recipe::Best, bad).is_err());
-        assert_eq!(
-            resolve(Recipe::Report, Options::default()).ok(),
-            Some((Arch::Lenet, 1, 0.0))
-        );
-    }
-}
+mod tests;

@@ -63,6 +63,7 @@ pub fn config(name: String, settings: &Settings, seed: u64, metric: Metric, shif
         metric,
         checkpoint: None,
         decay: settings.regularizer(),
+        running_train_scores: false,
     }
 }
 

@@ -112,5 +112,6 @@ pub fn shift(max: usize, targets_too: bool, centred: bool) -> Shift {
         fill: if centred { -1.0 } else { 0.0 },
         targets_too,
         degrees: 0.0,
+        scale: 0.0,
     }
 }

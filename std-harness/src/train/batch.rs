@@ -57,6 +57,9 @@ pub struct Shift {
     pub targets_too: bool,
     /// Largest random rotation in degrees, either way (0: none, and no draw).
     pub degrees: f32,
+    /// Largest random change of size, as a fraction either way (0.1: from
+    /// 0.9 to 1.1 times; 0: none, and no draw).
+    pub scale: f32,
 }
 
 /// Writes `src` (a `rows x cols` image) shifted by `dy` rows down and `dx`
@@ -97,6 +100,14 @@ pub(super) fn load<M: Model, L: Loss<M::Output>, const B: usize>(
             .collect(),
         _ => vec![0.0; idx.len()],
     };
+    // drawn after the angles, so runs without a scale draw what they always did
+    let angles: Vec<(f32, f32)> = match shift {
+        Some(s) if s.scale > 0.0 => angles
+            .iter()
+            .map(|&a| (a, 1.0 + rng.uniform_in(-1.0, 1.0) as f32 * s.scale))
+            .collect(),
+        _ => angles.iter().map(|&a| (a, 1.0)).collect(),
+    };
     for (((dst, &i), &d), &a) in net
         .input_mut()
         .chunks_exact_mut(inp)
@@ -106,7 +117,7 @@ pub(super) fn load<M: Model, L: Loss<M::Output>, const B: usize>(
     {
         let src = split.x.get(i * inp..(i + 1) * inp).unwrap_or_default();
         match shift {
-            Some(s) if a != 0.0 => rotate_shift_image(dst, src, (s.rows, s.cols), d, a, s.fill),
+            Some(s) if a != (0.0, 1.0) => rotate_shift_image(dst, src, (s.rows, s.cols), d, a, s.fill),
             Some(s) => shift_image(dst, src, (s.rows, s.cols), d, s.fill),
             None => copy(dst, src),
         }
@@ -122,7 +133,7 @@ pub(super) fn load<M: Model, L: Loss<M::Output>, const B: usize>(
         match shift {
             Some(s) if same => {
                 let src = split.x.get(i * inp..(i + 1) * inp).unwrap_or_default();
-                if a == 0.0 {
+                if a == (0.0, 1.0) {
                     shift_image(dst, src, (s.rows, s.cols), d, s.fill);
                 } else {
                     rotate_shift_image(dst, src, (s.rows, s.cols), d, a, s.fill);

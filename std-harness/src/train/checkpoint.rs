@@ -159,6 +159,7 @@ pub fn identity<M: Model, L: Loss<M::Output>, const B: usize>(
         ("augmentation", format!("{:?}", cfg.shift)),
         ("frozen", format!("{:?}", cfg.frozen)),
         ("metric", format!("{:?}", cfg.metric)),
+        ("running_train_scores", cfg.running_train_scores.to_string()),
         ("train_rows", train.rows::<M>().to_string()),
         ("valid_rows", valid.rows::<M>().to_string()),
         (

@@ -13,11 +13,12 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// Learning rate used during the epoch.
     pub lr: f64,
-    /// Mean loss on the training split (no augmentation).
+    /// Mean loss on the training split (no augmentation), or on the
+    /// epoch's batches as trained on with `running_train_scores`.
     pub train_loss: f64,
     /// Mean loss on the validation split.
     pub valid_loss: f64,
-    /// Score on the training split.
+    /// Score on the training split (or on the epoch's batches, as the loss).
     pub train_score: f64,
     /// Score on the validation split.
     pub valid_score: f64,

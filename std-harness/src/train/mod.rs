@@ -4,7 +4,8 @@
 //! rows with the core's [`Rng`], gathers batches into the trainer's input
 //! buffer (shifting 16x16 images by a few pixels when augmentation is on),
 //! declares a partial last batch with `set_rows`, steps the optimiser, then
-//! scores the training and validation splits (dropout switched off while
+//! scores the training split (or, with [`TrainConfig::running_train_scores`],
+//! the batches as they were trained on) and the validation split (dropout switched off while
 //! scoring, its masks seeded from the run's seed). The parameters of the best
 //! epoch on validation are kept, and restored at the end: the returned
 //! trainer holds the selected model, never the test set's favourite.
@@ -19,11 +20,14 @@ mod batch;
 pub mod checkpoint;
 pub mod diverge;
 mod history;
+mod seen;
 
 pub use affine::rotate_shift_image;
 pub use batch::{Evaluation, Shift, Split, evaluate, predict, shift_image};
 pub use checkpoint::Checkpointing;
 pub use history::{EpochRecord, History};
+
+use seen::Seen;
 
 use std::ops::Range;
 use std::time::Instant;
@@ -108,6 +112,11 @@ pub struct TrainConfig {
     pub checkpoint: Option<Checkpointing>,
     /// Regularisation of the parameters at each step (none by default).
     pub decay: WeightDecay,
+    /// Whether each epoch's training loss and score are those of the
+    /// epoch's own batches (as trained on: augmented, each scored just
+    /// before its step) instead of a pass over the training split after
+    /// the epoch. It saves that pass; the parameters are the same.
+    pub running_train_scores: bool,
 }
 
 /// Trainer buffers (tape and arena) on the heap, sized from the model's footprint.
@@ -253,13 +262,18 @@ fn run<M: Model, L: Loss<M::Output>, O: checkpoint::Saved, const B: usize>(
         p.rng.shuffle(&mut p.order);
         // Dropout draws masks while training and is the identity while scoring.
         net.graph_mut().set_training(true);
+        let mut seen = Seen::default();
         for rows in p.order.chunks(cfg.batch) {
             batch::load(net, &train, rows, cfg.shift.as_ref(), &mut p.rng)?;
-            step(net, &mut opt, cfg).context(|| format!("{}: training step", cfg.name))?;
+            let loss = step(net, &mut opt, cfg).context(|| format!("{}: training step", cfg.name))?;
+            if cfg.running_train_scores {
+                seen.add(net, loss, rows.len());
+            }
             bar.inc(1);
         }
         net.graph_mut().set_training(false);
-        let record = score_epoch(net, (&train, &valid), cfg, epoch, lr)?;
+        let seen = cfg.running_train_scores.then(|| seen.evaluation::<M>(cfg.metric));
+        let record = score_epoch(net, (&train, &valid), seen, cfg, (epoch, lr))?;
         bar.set_message(p.history.message(&record, cfg.epochs));
         let why = diverge::losses(&[record.train_loss, record.valid_loss])
             .or_else(|| diverge::weights(net.graph().params()))
@@ -325,11 +339,14 @@ fn step<M: Model, L: Loss<M::Output>, O: Optimizer<f32>, const B: usize>(
 fn score_epoch<M: Model, L: Loss<M::Output>, const B: usize>(
     net: &mut Trainer<'_, f32, M, L, B>,
     (train, valid): (&Split<'_>, &Split<'_>),
+    seen: Option<Evaluation>,
     cfg: &TrainConfig,
-    epoch: usize,
-    lr: f64,
+    (epoch, lr): (usize, f64),
 ) -> Result<EpochRecord> {
-    let t = evaluate(net, train, cfg.metric)?;
+    let t = match seen {
+        Some(t) => t,
+        None => evaluate(net, train, cfg.metric)?,
+    };
     let v = evaluate(net, valid, cfg.metric)?;
     for (what, value) in [("training loss", t.loss), ("validation loss", v.loss)] {
         if !value.is_finite() {

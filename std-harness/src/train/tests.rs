@@ -28,6 +28,7 @@ fn cfg(epochs: usize, batch: usize) -> TrainConfig {
         metric: Metric::BinaryAccuracy,
         checkpoint: None,
         decay: WeightDecay::default(),
+        running_train_scores: false,
     }
 }
 
@@ -50,6 +51,39 @@ fn learns_xor_with_a_partial_last_batch() {
     let again = evaluate(&mut net, &split, Metric::BinaryAccuracy).unwrap();
     assert_eq!(again.score, best.valid_score);
     assert!((again.loss - best.valid_loss).abs() < 1e-6);
+}
+
+#[test]
+fn running_train_scores_keep_the_parameters_and_track_the_batches() {
+    let (x, y) = xor();
+    let split = Split { x: &x, y: &y };
+    let mut runs = Vec::new();
+    for running in [false, true] {
+        let mut buffers = Buffers::new();
+        let mut net = buffers.trainer::<Xor, BceLoss, 16>(model(), BceLoss, 3).unwrap();
+        let config = TrainConfig {
+            running_train_scores: running,
+            ..cfg(40, 16)
+        };
+        let history = fit(&mut net, (split, split), &config, &ProgressBar::hidden()).unwrap();
+        runs.push((net.graph().params().to_vec(), history));
+    }
+    let [(p0, h0), (p1, h1)] = &runs[..] else {
+        unreachable!()
+    };
+    assert_eq!(p0, p1, "the same training whichever way it is scored");
+    assert_eq!(h0.best_epoch, h1.best_epoch);
+    let (first, last) = (&h1.records[0], &h1.records[39]);
+    // the first epoch's batches are scored before their steps: worse than after the epoch
+    assert!(first.train_loss > h0.records[0].train_loss, "{first:?}");
+    assert!(last.train_loss < first.train_loss, "{last:?}");
+    assert!((0.0..=1.0).contains(&last.train_score));
+    assert!(
+        h1.records
+            .iter()
+            .zip(&h0.records)
+            .all(|(a, b)| a.valid_loss == b.valid_loss)
+    );
 }
 
 #[test]
@@ -133,6 +167,7 @@ fn augmented_auto_encoder_targets_follow_their_inputs() {
         fill: -1.0,
         targets_too: true,
         degrees: 0.0,
+        scale: 0.0,
     };
     let split = Split { x: &x, y: &x };
     let mut rng = Rng::new(5);
