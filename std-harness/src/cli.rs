@@ -143,6 +143,10 @@ pub enum Command {
         /// Seed of the test vectors.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The shape of one input (`C,L` for a 1-D CNN, `C,H,W` for a 2-D CNN, `N` for a flat row):
+        /// overrides the file's `input_shape` metadata, for files without it (a PyTorch `state_dict`).
+        #[arg(long, value_name = "SIZES")]
+        input_shape: Option<String>,
     },
     /// Evaluates a trained USPS model on the test set: accuracy, loss, per-class scores, confusion matrix, predictions CSV.
     Evaluate {
@@ -216,7 +220,8 @@ pub fn run(cli: Cli) -> Result<()> {
             out,
             vectors,
             seed,
-        } => model::commands::export(&model, &out, vectors, seed, &ctx.console),
+            input_shape,
+        } => model::commands::export(&model, &out, vectors, seed, input_shape.as_deref(), &ctx.console),
         Command::Evaluate { model, out } => {
             let out = out.unwrap_or_else(|| ctx.out_root.join("evaluate"));
             model::commands::evaluate(&model, &ctx.data, &out, &ctx.console)

@@ -70,7 +70,7 @@ fn a_dropout_mlp_trains_saves_pytorch_names_and_predicts() {
         non_strict: false,
     };
     let firmware = dir.path().join("firmware");
-    commands::export(&model, &firmware, 4, 1, &Console::new(true)).unwrap();
+    commands::export(&model, &firmware, 4, 1, None, &Console::new(true)).unwrap();
     let rs = std::fs::read_to_string(firmware.join("model.rs")).unwrap();
     assert!(!rs.contains("Dropout"), "{rs}");
     assert!(

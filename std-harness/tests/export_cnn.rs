@@ -275,3 +275,40 @@ fn export_of_a_cnn_file_writes_the_folder_or_nothing() {
         assert!(!bad.exists(), "nothing is written on error");
     }
 }
+
+#[test]
+fn input_shape_flag_shapes_a_file_without_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let arch = SmallNet::default().to_string();
+    let file = dir.path().join("state_dict.safetensors");
+    std::fs::write(&file, weights::<SmallNet>(&[])).unwrap();
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    let export = |out: &Path, shape: &str| {
+        flambeau(&[
+            "export",
+            "--model",
+            &path(&file),
+            "--arch",
+            &arch,
+            "--input-shape",
+            shape,
+            "--out",
+            &path(out),
+            "--vectors",
+            "1",
+        ])
+    };
+    let out = dir.path().join("model");
+    let o = export(&out, "1,256");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rs = std::fs::read_to_string(out.join("model.rs")).unwrap();
+    assert!(rs.contains("Conv1d<1, 32, 3, 256, 254>"), "{rs}");
+    for (shape, word) in [("1,300", "4064"), ("1,x", "--input-shape"), ("0,256", "--input-shape")] {
+        let bad = dir.path().join("bad");
+        let o = export(&bad, shape);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{shape}: {stderr}");
+        assert!(stderr.contains(word), "{shape}: {stderr}");
+        assert!(!bad.exists(), "nothing is written on error");
+    }
+}

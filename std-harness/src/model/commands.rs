@@ -280,17 +280,24 @@ pub const EXPORT_VECTORS: usize = 8;
 ///
 /// # Errors
 /// Model and export errors naming the file; write errors.
-pub fn export(args: &ModelArgs, out: &Path, vectors: usize, seed: u64, console: &Console) -> Result<()> {
+pub fn export(
+    args: &ModelArgs,
+    out: &Path,
+    vectors: usize,
+    seed: u64,
+    shape: Option<&str>,
+    console: &Console,
+) -> Result<()> {
     let file = ModelFile::open(&args.model)?;
     let given = file.architecture(args.arch.as_deref())?.to_owned();
     let precision = crate::export::precision(&file.bytes).map_err(|e| model_error(&args.model, e.to_string()))?;
     if precision == crate::export::Precision::Int8 {
-        return export_int8(args, &file, &given, out, vectors, seed, console);
+        return export_int8(&file, &given, out, vectors, seed, shape, console);
     }
     // Dropout is the identity at inference: the firmware leaves it out.
     let (arch, weights) =
         crate::export::without_dropout(&given, &file.bytes).map_err(|e| model_error(&args.model, e.to_string()))?;
-    let shape = input_shape(&file)?;
+    let shape = input_shape(&file, shape)?;
     let steps = crate::export::shaped(&arch, shape.as_deref()).map_err(|e| model_error(&args.model, e.to_string()))?;
     let width = steps.first().map_or(0, |s| s.input.size());
     let mut rng = flambeau::Rng::new(seed);
@@ -349,25 +356,25 @@ fn write_model_folder(out: &Path, made: &crate::export::FirmwareModel) -> Result
 /// architecture's int8 type (the USPS MLP, the conv1d CNNs); else the template's build
 /// computes them with the same code.
 fn export_int8(
-    args: &ModelArgs,
     file: &ModelFile,
     arch: &str,
     out: &Path,
     vectors: usize,
     seed: u64,
+    shape: Option<&str>,
     console: &Console,
 ) -> Result<()> {
-    let shape = input_shape(file)?;
-    let steps = crate::export::shaped(arch, shape.as_deref()).map_err(|e| model_error(&args.model, e.to_string()))?;
+    let shape = input_shape(file, shape)?;
+    let steps = crate::export::shaped(arch, shape.as_deref()).map_err(|e| model_error(&file.path, e.to_string()))?;
     let width = steps.first().map_or(0, |s| s.input.size());
     let mut rng = flambeau::Rng::new(seed);
     let inputs: Vec<i8> = (0..vectors.max(1) * width)
         .map(|_| (rng.below(256) as i32 - 128) as i8)
         .collect();
-    let reference = int8_reference(arch, &file.bytes, &inputs).map_err(|e| model_error(&args.model, e.to_string()))?;
+    let reference = int8_reference(arch, &file.bytes, &inputs).map_err(|e| model_error(&file.path, e.to_string()))?;
     let made =
         crate::export::firmware_model_int8_shaped(arch, shape.as_deref(), &file.bytes, &inputs, reference.as_deref())
-            .map_err(|e| model_error(&args.model, e.to_string()))?;
+            .map_err(|e| model_error(&file.path, e.to_string()))?;
     write_model_folder(out, &made)?;
     let with = if reference.is_some() {
         "with the host's int8 outputs"
@@ -412,25 +419,31 @@ fn int8_outputs<'a, L: flambeau::QChainLoad<'a>>(
     Ok(outputs)
 }
 
-/// The model file's `input_shape` metadata (`[256]`), if any.
-fn input_shape(file: &ModelFile) -> Result<Option<Vec<usize>>> {
-    let Some(text) = file.meta.get(key::INPUT_SHAPE) else {
-        return Ok(None);
+/// The input's shape: `given` (`--input-shape`, sizes separated by commas)
+/// if any, else the model file's `input_shape` metadata (`[256]`), if any.
+fn input_shape(file: &ModelFile, given: Option<&str>) -> Result<Option<Vec<usize>>> {
+    let (text, from) = match given {
+        Some(text) => (text, "--input-shape"),
+        None => match file.meta.get(key::INPUT_SHAPE) {
+            Some(text) => (text.as_str(), "metadata input_shape"),
+            None => return Ok(None),
+        },
     };
-    text.trim()
+    let trimmed = text.trim();
+    let inner = trimmed
         .strip_prefix('[')
         .and_then(|t| t.strip_suffix(']'))
-        .map(|t| {
-            t.split(',')
-                .map(|v| v.trim().parse::<usize>().ok())
-                .collect::<Option<Vec<_>>>()
-        })
-        .and_then(|v| v.filter(|v| !v.is_empty()))
+        .unwrap_or(trimmed);
+    inner
+        .split(',')
+        .map(|v| v.trim().parse::<usize>().ok().filter(|&v| v > 0))
+        .collect::<Option<Vec<_>>>()
+        .filter(|v| !v.is_empty())
         .map(Some)
         .ok_or_else(|| {
             model_error(
                 &file.path,
-                format!("metadata input_shape: '{text}' is not a list of sizes such as [256]"),
+                format!("{from}: '{text}' is not a list of positive sizes such as 1,16,16 or [256]"),
             )
         })
 }
