@@ -188,6 +188,7 @@ fn a_trained_1d_cnn_keeps_its_accuracy_in_int8() {
         let bytes = std::fs::read(&out).unwrap();
         let file = SafeTensors::parse(&bytes).unwrap();
         assert!(file.metadata_value("architecture").unwrap().eq_str(arch));
+        assert!(file.metadata_value("input_shape").unwrap().eq_str("[256]"));
         assert_eq!(file.get("0.weight").unwrap().shape(), &[32, 1, 3]);
         assert_eq!(file.get("3.weight").unwrap().shape(), &[10, 4064]);
         assert!(file.get("1.weight").is_none(), "MaxPool1d has no tensors");

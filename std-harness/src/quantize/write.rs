@@ -125,6 +125,8 @@ pub fn int8_file(model: &F32Model, ranges: &[(f32, f32)], arch: &str, calibratio
         ("quantization", QUANTIZATION_SCHEME),
         ("architecture", arch),
         ("calibration", calibration),
+        // Every network `quantize` takes reads one USPS image of 256 pixels.
+        ("input_shape", "[256]"),
     ];
     let outs = tensors
         .iter()
