@@ -315,6 +315,10 @@ def main():
         out.append(f"- PyTorch CPU capability: {', '.join(caps) or '–'}; Python cells ran with "
                    f"{' and '.join(m['unset_for_python'])} unset (outside: "
                    f"{', '.join(f'{k}={v}' for k, v in m['env_outside_python'].items())})")
+        pins = sorted({(rec[4].get("threads", 1), len(rec[4]["cpus"])) for per in run.v.values()
+                       for rec in per.values() if rec[4].get("cpus")})
+        out.append("- Python cells pinned to CPUs (sched_setaffinity, before any import): "
+                   + (", ".join(f"{t}-thread cells on {n} CPU{'s' if n != 1 else ''}" for t, n in pins) or "–"))
         for s in m.get("skipped", []):
             # a path of the machine that ran it says nothing to the reader: its last part does
             out.append("- skipped: " + re.sub(r"/(?:[^/\s]+/)+([^/\s]+)", r"\1", s))
