@@ -11,7 +11,7 @@
 #                         [--budget SECONDS] [--min-time S] [--keep-runs]
 #                         [--only "W ..."] [--setup-only] [--report-only] [--reinstall]
 #   --peers          also the Rust peers (../shared/bench/rust-peers, built -C target-cpu=native)
-#   --quick          smoke test: a few workloads, 1 round, 0.2 s per cell (not for quoting)
+#   --quick          smoke test: every workload, 1 round, 0.2 s per cell (not for quoting)
 #   --save           also write the report to bench/latest.md
 #   --runs N         run the whole comparison N times (default 1); verdicts use every kept run
 #   --rounds N       rounds per run (default 3, at least 3 for a verdict)
