@@ -501,6 +501,14 @@ def environment():
         info["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
         info["torch_threads"] = torch.get_num_threads()
         info["torch_mkldnn"] = torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
+        try:
+            from torch._dynamo.utils import counters
+            hits = {k: v for k, v in counters["inductor"].items() if "cache" in k}
+            hits.update({k: v for k, v in counters["aot_autograd"].items() if "cache" in k})
+            if hits:
+                info["compile_cache"] = dict(hits)
+        except (ImportError, AttributeError, KeyError):
+            pass
     for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         info[v] = os.environ.get(v)
     return info
