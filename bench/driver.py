@@ -121,6 +121,8 @@ class Plan:
         if system not in ("flambeau", "tract") and system not in PEER_LIBS:
             for v in UNSET_FOR_PYTHON:
                 env.pop(v, None)
+        if system in PEER_LIBS:
+            env["USPS_DIR"] = self.a.data  # else they look for the data beside their sources
         if system == "burn-ndarray":
             env["BURN_BENCH_BACKEND"] = "ndarray"
         elif system == "burn-flex":
