@@ -16,6 +16,8 @@ import re
 import statistics
 import sys
 
+import ceiling
+
 N_TRAIN = 7291
 UNITS = {"train": "s/epoch", "infer": "µs/sample", "fwd": "GFLOP/s", "bwd": "GFLOP/s", "256": "GFLOP/s"}
 TORCH = ("torch", "torch-foreach", "torch-fused", "torch-compile")
@@ -91,7 +93,7 @@ class Run:
             sys.exit(f"error: cannot read {path}: {e}")
         if "meta" not in d or "cells" not in d:
             sys.exit(f"error: {path} is not a bench/driver.py output")
-        self.path, self.meta = path, d["meta"]
+        self.path, self.meta, self.quiet_wait = path, d["meta"], quiet_wait
         self.errors = [c for c in d["cells"] if "error" in c]
         # (system, workload) -> {round: (value, n, rejected, noisy, cell)}
         self.v = {}
@@ -147,7 +149,7 @@ def table(run):
             ws.append(w)
     order = ["mlp-train-b1", "mlp-train-b32", "mlp-train-b256", "mlp-train-b7291", "mlp-train-b256-t2",
              "mlp-train-b7291-t2", "mlp-infer-b1", "mlp-infer-b256", "cnn1d-train-b32", "conv2d-train-b32",
-             "dense-fwd", "dense-bwd", "sgemm-256"]
+             "dense-fwd", "dense-bwd", "sgemm-256", ceiling.WORKLOAD]
     ws.sort(key=lambda w: order.index(w) if w in order else len(order))
     lines.append("| workload | system | unit | median | best | spread | × flambeau | rejected | CPU/wall "
                  "| peak MB | flambeau arena |")
@@ -217,6 +219,7 @@ def targets():
         t.append((f"flambeau 2 threads vs 1 thread, MLP training b{b}: ≥ 1.8×",
                   lambda run, b=b: run.ratios(f"mlp-train-b{b}", ("flambeau",), ours_workload=f"mlp-train-b{b}-t2"),
                   1.8))
+    t.append((ceiling.LABEL, ceiling.figures, None))
     t.append(("Conv2d LeNet training b32: ≥ 2× PyTorch (best of eager, fused SGD, oneDNN off)",
               lambda run: run.ratios("conv2d-train-b32", ("torch", "torch-fused", "torch-nomkldnn")), 2.0))
     return [(label, f, x, involved(label)) for label, f, x in t]
@@ -232,6 +235,8 @@ def involved(label):
         return []  # memory does not depend on waiting for a CPU
     if label.startswith("dense"):
         return ["dense-fwd" if "forward" in label else "dense-bwd", "sgemm-256"]
+    if label == ceiling.LABEL:
+        return [ceiling.WORKLOAD]
     if label.startswith("flambeau 2 threads"):
         b = label.split("training b")[1].split(":")[0]
         return [f"mlp-train-b{b}", f"mlp-train-b{b}-t2"]
@@ -242,6 +247,37 @@ def noisy_share(run, workloads):
     """(noisy cells, cells) of a run among `workloads`."""
     recs = [rec for (s, w), per in run.v.items() if w in workloads for rec in per.values()]
     return sum(1 for rec in recs if rec[3]), len(recs)
+
+
+def judge(figures, x, min_runs, n_noisy=0, n_cells=0):
+    """(per-run texts, verdict) of a target of threshold `x` (None: context,
+    no verdict) from each run's per-round figures: met when each run's median
+    clears `x`, not met when none does, mixed otherwise; too few runs when
+    fewer than `min_runs` runs or a run with fewer than 3 rounds."""
+    per_run, ok = [], []
+    enough = len(figures) >= min_runs
+    for v in figures:
+        if not v:
+            per_run.append("–")
+            enough = False
+            continue
+        m = statistics.median(v)
+        ok.append(x is not None and m >= x)
+        per_run.append(f"{m:.2f} [{min(v):.2f}–{max(v):.2f}]")
+        enough = enough and len(v) >= 3
+    if not ok:
+        verdict = "not measured"
+    elif x is None:
+        verdict = "context (no target)"
+    elif all(ok):
+        verdict = "met" if enough else "met (too few runs)"
+    elif not any(ok):
+        verdict = "not met" if enough else "not met (too few runs)"
+    else:
+        verdict = f"mixed: met in {sum(ok)} of {len(ok)} runs"
+    if ok and 2 * n_noisy > n_cells:
+        verdict += ", from mostly noisy cells"
+    return per_run, verdict
 
 
 def main():
@@ -264,30 +300,9 @@ def main():
     out.append("| target | per run: median [min–max over rounds] | noisy cells | verdict |")
     out.append("| --- | --- | --- | --- |")
     for label, f, x, ws in targets():
-        per_run, ok = [], []
         noisy = [noisy_share(run, ws) for run in runs]
-        n_noisy, n_cells = sum(a for a, _ in noisy), sum(b for _, b in noisy)
-        enough = len(runs) >= a.min_runs
-        for run in runs:
-            v = f(run)
-            if not v:
-                per_run.append("–")
-                enough = False
-                continue
-            m = statistics.median(v)
-            ok.append(m >= x)
-            per_run.append(f"{m:.2f} [{min(v):.2f}–{max(v):.2f}]")
-            enough = enough and len(v) >= 3
-        if not ok:
-            verdict = "not measured"
-        elif all(ok):
-            verdict = "met" if enough else "met (too few runs)"
-        elif not any(ok):
-            verdict = "not met" if enough else "not met (too few runs)"
-        else:
-            verdict = f"mixed: met in {sum(ok)} of {len(ok)} runs"
-        if ok and 2 * n_noisy > n_cells:
-            verdict += ", from mostly noisy cells"
+        n_noisy, n_cells = sum(k for k, _ in noisy), sum(n for _, n in noisy)
+        per_run, verdict = judge([f(run) for run in runs], x, a.min_runs, n_noisy, n_cells)
         out.append(f"| {label} | {'; '.join(per_run)} | {n_noisy}/{n_cells} | {verdict} |")
     for i, run in enumerate(runs, 1):
         m = run.meta
@@ -315,6 +330,13 @@ def main():
         out.append(f"- PyTorch CPU capability: {', '.join(caps) or '–'}; Python cells ran with "
                    f"{' and '.join(m['unset_for_python'])} unset (outside: "
                    f"{', '.join(f'{k}={v}' for k, v in m['env_outside_python'].items())})")
+        pins = sorted({(rec[4].get("threads", 1), len(rec[4]["cpus"])) for per in run.v.values()
+                       for rec in per.values() if rec[4].get("cpus")})
+        out.append("- Python cells pinned to CPUs (sched_setaffinity, before any import): "
+                   + (", ".join(f"{t}-thread cells on {n} CPU{'s' if n != 1 else ''}" for t, n in pins) or "–"))
+        line = ceiling.run_line(run)
+        if line:
+            out.append(line)
         for s in m.get("skipped", []):
             # a path of the machine that ran it says nothing to the reader: its last part does
             out.append("- skipped: " + re.sub(r"/(?:[^/\s]+/)+([^/\s]+)", r"\1", s))

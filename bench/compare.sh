@@ -11,7 +11,7 @@
 #                         [--budget SECONDS] [--min-time S] [--keep-runs]
 #                         [--only "W ..."] [--setup-only] [--report-only] [--reinstall]
 #   --peers          also the Rust peers (../shared/bench/rust-peers, built -C target-cpu=native)
-#   --quick          smoke test: a few workloads, 1 round, 0.2 s per cell (not for quoting)
+#   --quick          smoke test: every workload, 1 round, 0.2 s per cell (not for quoting)
 #   --save           also write the report to bench/latest.md
 #   --runs N         run the whole comparison N times (default 1); verdicts use every kept run
 #   --rounds N       rounds per run (default 3, at least 3 for a verdict)
@@ -31,7 +31,8 @@
 #   PEERS_SRC      Rust peers' sources (default: ../shared/bench/rust-peers beside the repo)
 #   PEERS_DIR      writable copy of them; its target/ is kept between runs
 #                  (default: ${TMPDIR:-/tmp}/flambeau-rust-peers)
-#   OUT            folder for runs, ONNX files and the report (default: target/bench)
+#   OUT            folder for runs, ONNX files, torch.compile's cache and the report (default: target/bench)
+#   TORCHINDUCTOR_CACHE_DIR  torch.compile's cache (default: OUT/inductor-cache)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,7 +56,7 @@ while [ $# -gt 0 ]; do
     --budget) [ $# -ge 2 ] || die "--budget needs a value"; num --budget "$2"; BUDGET=$2; shift ;;
     --min-time) [ $# -ge 2 ] || die "--min-time needs a value"; num --min-time "$2"; MIN_TIME=$2; shift ;;
     --only) [ $# -ge 2 ] || die "--only needs a list of workloads"; ONLY=$2; shift ;;
-    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (try --help)" ;;
   esac
   shift
@@ -85,6 +86,9 @@ if [ "$PEERS" = 1 ]; then
 fi
 USPS=$(cd "$USPS" && pwd)
 mkdir -p "$OUT/runs"
+# torch.compile's caches (Inductor's FX graph cache, AOTAutograd's) in one
+# kept folder: only the first torch.compile cell of a workload compiles
+export TORCHINDUCTOR_CACHE_DIR=${TORCHINDUCTOR_CACHE_DIR:-$OUT/inductor-cache}
 
 if [ "$REPORT_ONLY" = 1 ]; then
   shopt -s nullglob

@@ -30,8 +30,6 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RA
                "MATMUL_NUM_THREADS", "FLAMBEAU_BENCH_THREADS")
 PEER_LIBS = ("dfdx", "candle", "burn-ndarray", "burn-flex")
 PEER_WORKLOADS = ("mlp-train-b32", "mlp-train-b256", "mlp-infer-b1", "mlp-infer-b256")
-QUICK_WORKLOADS = ("mlp-train-b32", "mlp-train-b256", "mlp-train-b256-t2", "mlp-infer-b1", "dense-fwd",
-                   "sgemm-256")
 
 
 def loadavg():
@@ -113,8 +111,6 @@ class Plan:
     def add(self, system, workload):
         if self.a.only and workload not in self.a.only:
             return
-        if self.a.quick and workload not in QUICK_WORKLOADS:
-            return
         self.cells.setdefault(workload, []).append(system)
 
     def env_for(self, system, workload):
@@ -125,6 +121,8 @@ class Plan:
         if system not in ("flambeau", "tract") and system not in PEER_LIBS:
             for v in UNSET_FOR_PYTHON:
                 env.pop(v, None)
+        if system in PEER_LIBS:
+            env["USPS_DIR"] = self.a.data  # else they look for the data beside their sources
         if system == "burn-ndarray":
             env["BURN_BENCH_BACKEND"] = "ndarray"
         elif system == "burn-flex":
@@ -219,7 +217,7 @@ def main():
     ap.add_argument("--budget", type=float, default=None,
                     help="wall seconds: no round starts that would, at the pace so far, end later")
     ap.add_argument("--cell-timeout", type=float, default=600)
-    ap.add_argument("--quick", action="store_true", help="a few workloads, short samples (smoke test)")
+    ap.add_argument("--quick", action="store_true", help="marks the run a smoke test (compare.sh: 1 round, 0.2 s)")
     ap.add_argument("--only", nargs="*", default=None, help="workloads to run (default: all)")
     ap.add_argument("--seed", type=int, default=None, help="seed of the shuffles (default: from the clock)")
     a = ap.parse_args()

@@ -17,11 +17,45 @@ more through each library's own call and reports what threadpoolctl sees.
 import os
 import sys
 
-THREADS = int(os.environ.get("FLAMBEAU_BENCH_THREADS", "1"))
+
+def cell_threads():
+    """FLAMBEAU_BENCH_THREADS (set by the driver), else the `-tN` of the workload named on the command line."""
+    v = os.environ.get("FLAMBEAU_BENCH_THREADS", "")
+    if v.isdigit() and int(v) > 0:
+        return int(v)
+    last = sys.argv[3].split("-")[-1] if len(sys.argv) > 3 and sys.argv[1] == "run" else ""
+    return int(last[1:]) if last.startswith("t") and last[1:].isdigit() and int(last[1:]) > 0 else 1
+
+
+THREADS = cell_threads()
+
+
+def pin_cpus(n):
+    """Pins this process to `n` of the CPUs it may run on (the one it runs on
+    now first) before any library starts a thread: threads inherit the set,
+    so no hidden pool can use more CPUs than the cell's thread count (JAX's
+    XLA client sizes its pools from it and ignores the thread variables).
+    Returns the CPUs allowed afterwards, or None when the OS does not tell."""
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+        try:
+            with open("/proc/self/stat") as f:
+                now = int(f.read().rsplit(")", 1)[1].split()[36])  # field 39: the CPU it last ran on
+        except (OSError, ValueError, IndexError):
+            now = allowed[0]
+        i = allowed.index(now) if now in allowed else 0
+        os.sched_setaffinity(0, {allowed[(i + k) % len(allowed)] for k in range(min(n, len(allowed)))})
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+
+
+CPUS = pin_cpus(THREADS)
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_v] = str(THREADS)
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-                      if THREADS == 1 else "")
+if THREADS == 1:
+    # added to, not replaced by, flags inherited from the environment
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
 
 import argparse  # noqa: E402
 import gzip  # noqa: E402
@@ -467,6 +501,14 @@ def environment():
         info["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
         info["torch_threads"] = torch.get_num_threads()
         info["torch_mkldnn"] = torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
+        try:
+            from torch._dynamo.utils import counters
+            hits = {k: v for k, v in counters["inductor"].items() if "cache" in k}
+            hits.update({k: v for k, v in counters["aot_autograd"].items() if "cache" in k})
+            if hits:
+                info["compile_cache"] = dict(hits)
+        except (ImportError, AttributeError, KeyError):
+            pass
     for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         info[v] = os.environ.get(v)
     return info
@@ -477,6 +519,9 @@ def run(system, workload, min_time, data, onnx_dir):
         sys.exit(f"error: unknown system '{system}' (py_cell.py list)")
     if workload not in SYSTEMS[system]:
         sys.exit(f"error: system '{system}' has no workload '{workload}' (py_cell.py list)")
+    if parse(workload)[3] != THREADS:
+        sys.exit(f"error: workload '{workload}' runs {parse(workload)[3]} thread(s) but FLAMBEAU_BENCH_THREADS is "
+                 f"{THREADS}: unset it or make them agree")
     from threadpoolctl import threadpool_limits
     limits = threadpool_limits(THREADS)  # noqa: F841  (kept for the whole process)
     if system.startswith("torch"):
@@ -512,7 +557,7 @@ def run(system, workload, min_time, data, onnx_dir):
         samples = [(t, w) for t, (_, w) in zip(per, samples)]
     env = environment()
     return {
-        "system": system, "workload": workload, "threads": threads, "work": work, "samples": samples,
+        "system": system, "workload": workload, "threads": threads, "cpus": CPUS, "work": work, "samples": samples,
         "cpu_s": cpu, "wall_s": wall, "rss_base_kb": rss_base,
         "rss_peak_kb": status_kb("VmHWM") if peak_reset else None, "env": env,
     }

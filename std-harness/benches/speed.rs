@@ -18,7 +18,11 @@
 //! threads spent waiting for a CPU (`/proc/self/task/*/schedstat`), which the
 //! driver uses to reject samples taken while the machine was busy.
 //! Single-threaded but for the `-t2` workloads (two replicas on two threads,
-//! `flambeau_harness::parallel`).
+//! `flambeau_harness::parallel`; `ceiling-fwd-t2`: the machine's own
+//! two-thread speed-up, `speed/ceiling.rs`).
+
+#[path = "speed/ceiling.rs"]
+mod ceiling;
 
 use flambeau::{
     Conv1d, Conv2d, CrossEntropyLoss, Flatten, Footprint, Graph, InferenceFootprint, Layout, Linear, Loss, MaxPool1d,
@@ -54,6 +58,7 @@ const WORKLOADS: &[&str] = &[
     "conv2d-train-b32",
     "dense-fwd",
     "dense-bwd",
+    "ceiling-fwd-t2",
 ];
 
 /// Sum over the process's threads of (run ns, run-queue wait ns).
@@ -350,7 +355,24 @@ fn main() {
         "dense-fwd" | "dense-bwd" => {
             let (s, flops, bytes) = dense(workload == "dense-bwd", m);
             let samples: Vec<String> = s.samples.iter().map(|(a, b)| format!("[{a:e}, {b:e}]")).collect();
-            return print(workload, 1, flops, &samples, &s, rss_base, peak_reset, bytes);
+            return print(workload, 1, flops, &samples, &s, rss_base, peak_reset, bytes, "");
+        }
+        "ceiling-fwd-t2" => {
+            let c = ceiling::measure(m, 5, schedstat);
+            let pairs = |v: &[(f64, f64)]| v.iter().map(|(a, b)| format!("[{a:e}, {b:e}]")).collect::<Vec<_>>();
+            let s = Samples {
+                samples: c.two,
+                cpu_s: c.cpu_s,
+                wall_s: c.wall_s,
+            };
+            let extra = format!(
+                "\"one_thread_samples\": [{}], \"one_thread_work\": {}, ",
+                pairs(&c.one).join(", "),
+                ceiling::PASS_FLOPS
+            );
+            let two = pairs(&s.samples);
+            let work = 2.0 * ceiling::PASS_FLOPS;
+            return print(workload, 2, work, &two, &s, rss_base, peak_reset, 2 * c.bytes, &extra);
         }
         _ => unreachable!("checked against WORKLOADS"),
     };
@@ -365,6 +387,7 @@ fn main() {
         rss_base,
         peak_reset,
         bytes,
+        "",
     );
 }
 
@@ -378,13 +401,14 @@ fn print(
     rss_base: Option<u64>,
     peak_reset: bool,
     arena_bytes: usize,
+    extra: &str,
 ) {
     let kb = |v: Option<u64>| v.map_or("null".to_string(), |v| v.to_string());
     let peak = if peak_reset { status_kb("VmHWM") } else { None };
     println!(
         "{{\"system\": \"flambeau\", \"workload\": \"{workload}\", \"threads\": {threads}, \"work\": {work}, \
          \"samples\": [{}], \"cpu_s\": {}, \"wall_s\": {}, \"rss_base_kb\": {}, \"rss_peak_kb\": {}, \
-         \"arena_bytes\": {arena_bytes}, \"env\": {{\"target_cpu_native\": {}}}}}",
+         \"arena_bytes\": {arena_bytes}, {extra}\"env\": {{\"target_cpu_native\": {}}}}}",
         samples.join(", "),
         s.cpu_s,
         s.wall_s,
