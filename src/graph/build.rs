@@ -5,7 +5,7 @@ use super::Graph;
 use crate::error::Error;
 use crate::float::Float;
 use crate::init::{Init, ParamKind};
-use crate::ops::{Conv1dDims, Op, ParamInfo};
+use crate::ops::{Conv1dDims, Op, ParamInfo, Pool1dDims};
 use crate::shape::{NodeId, Param, Rank1, Rank2, Rank3, Shape, Var};
 use crate::tape::Node;
 
@@ -206,7 +206,21 @@ impl<T: Float> Graph<'_, T> {
         &mut self,
         x: Var<B, Rank2<C, LI>>,
     ) -> Result<Var<B, Rank2<C, LO>>, Error> {
-        self.pool1d::<B, C, LI, K, S, LO>(x, true)
+        const {
+            assert!(
+                S > 0 && K > 0 && K <= LI && LO == (LI - K) / S + 1,
+                "MaxPool1d: L_OUT must be (L_IN - K) / STRIDE + 1"
+            )
+        };
+        let d = Pool1dDims {
+            c: C as u32,
+            k: K as u32,
+            stride: S as u32,
+            l_in: LI as u32,
+            l_out: LO as u32,
+        };
+        self.push_op::<Rank2<C, LO>>(Op::MaxPool1d(d), [x.id, 0, 0], B)
+            .map(Var::new)
     }
 
     fn unary<const B: usize, S: Shape>(&mut self, op: Op, x: Var<B, S>) -> Result<Var<B, S>, Error> {

@@ -121,27 +121,10 @@ impl<T: Float> Graph<'_, T> {
         &mut self,
         x: Var<B, Rank2<C, LI>>,
     ) -> Result<Var<B, Rank2<C, LO>>, Error> {
-        self.pool1d::<B, C, LI, K, S, LO>(x, false)
-    }
-
-    /// 1-D max pooling (`max == true`) or average pooling with window `K`
-    /// and stride `S`; `L_OUT` must equal `(L_IN − K) / S + 1`.
-    pub(super) fn pool1d<
-        const B: usize,
-        const C: usize,
-        const LI: usize,
-        const K: usize,
-        const S: usize,
-        const LO: usize,
-    >(
-        &mut self,
-        x: Var<B, Rank2<C, LI>>,
-        max: bool,
-    ) -> Result<Var<B, Rank2<C, LO>>, Error> {
         const {
             assert!(
                 S > 0 && K > 0 && K <= LI && LO == (LI - K) / S + 1,
-                "Pool1d: L_OUT must be (L_IN - K) / STRIDE + 1"
+                "AvgPool1d: L_OUT must be (L_IN - K) / STRIDE + 1"
             )
         };
         let d = Pool1dDims {
@@ -151,7 +134,7 @@ impl<T: Float> Graph<'_, T> {
             l_in: LI as u32,
             l_out: LO as u32,
         };
-        let op = if max { Op::MaxPool1d(d) } else { Op::AvgPool1d(d) };
-        self.push_op::<Rank2<C, LO>>(op, [x.id, 0, 0], B).map(Var::new)
+        self.push_op::<Rank2<C, LO>>(Op::AvgPool1d(d), [x.id, 0, 0], B)
+            .map(Var::new)
     }
 }
