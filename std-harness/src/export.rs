@@ -24,6 +24,7 @@ mod dropout;
 mod error;
 mod int8;
 mod parse;
+mod tied;
 pub use dropout::without_dropout;
 pub use error::ExportError;
 pub use int8::{INT8_MAX_LAYERS, Precision, firmware_model_int8, firmware_model_int8_shaped, precision};
@@ -183,6 +184,18 @@ pub fn shaped(architecture: &str, input_shape: Option<&[usize]>) -> Result<Vec<c
     chain::steps(&layers, input)
 }
 
+/// The width of one input row of the f32 model `architecture` (a chain of
+/// layers, or a tied auto-encoder), from `input_shape` when the first layer needs it.
+///
+/// # Errors
+/// As [`shaped`].
+pub fn input_width(architecture: &str, input_shape: Option<&[usize]>) -> Result<usize, ExportError> {
+    if let Some(tied) = tied::parse(architecture) {
+        return Ok(tied.inputs);
+    }
+    Ok(shaped(architecture, input_shape)?.first().map_or(0, |s| s.input.size()))
+}
+
 /// Checks that `weights` holds exactly the F32 tensors `steps` needs.
 fn check_weights(steps: &[chain::Step], weights: &[u8]) -> Result<(), ExportError> {
     let st = SafeTensors::parse(weights).map_err(|e| ExportError::Weights(e.to_string()))?;
@@ -324,9 +337,15 @@ pub fn firmware_model_shaped(
     outputs: Option<&[f32]>,
     tolerance: f32,
 ) -> Result<FirmwareModel, ExportError> {
-    let steps = shaped(architecture, input_shape)?;
-    check_weights(&steps, weights)?;
-    let (n_in, n_out) = widths(&steps);
+    let (model_rs, n_in, n_out) = if let Some(tied) = tied::parse(architecture) {
+        tied.check(weights)?;
+        (tied.model_rs(tolerance), tied.inputs, tied.inputs)
+    } else {
+        let steps = shaped(architecture, input_shape)?;
+        check_weights(&steps, weights)?;
+        let (n_in, n_out) = widths(&steps);
+        (model_rs(&steps, tolerance), n_in, n_out)
+    };
     let rows = inputs.len() / n_in;
     if rows == 0 || !inputs.len().is_multiple_of(n_in) {
         return Err(ExportError::Vectors {
@@ -349,7 +368,7 @@ pub fn firmware_model_shaped(
         tensors.push(("outputs", rows, n_out, out));
     }
     Ok(FirmwareModel {
-        model_rs: model_rs(&steps, tolerance),
+        model_rs,
         weights: weights.to_vec(),
         test_vectors: f32_safetensors(&tensors),
     })

@@ -298,8 +298,8 @@ pub fn export(
     let (arch, weights) =
         crate::export::without_dropout(&given, &file.bytes).map_err(|e| model_error(&args.model, e.to_string()))?;
     let shape = input_shape(&file, shape)?;
-    let steps = crate::export::shaped(&arch, shape.as_deref()).map_err(|e| model_error(&args.model, e.to_string()))?;
-    let width = steps.first().map_or(0, |s| s.input.size());
+    let width =
+        crate::export::input_width(&arch, shape.as_deref()).map_err(|e| model_error(&args.model, e.to_string()))?;
     let mut rng = flambeau::Rng::new(seed);
     let pixels = file
         .pixel_map()
