@@ -220,9 +220,17 @@ fn check_weights(steps: &[chain::Step], weights: &[u8]) -> Result<(), ExportErro
             used.push(name);
         }
     }
+    only_these(&st, &used)
+}
+
+/// Refuses a tensor of `st` that is not named in `used`.
+///
+/// # Errors
+/// [`ExportError::Extra`] with the first such name.
+fn only_these<S: AsRef<str>>(st: &SafeTensors<'_>, used: &[S]) -> Result<(), ExportError> {
     let mut extra = None;
     st.for_each(|_, key, _| {
-        if !used.iter().any(|u| key.eq_str(u)) {
+        if !used.iter().any(|u| key.eq_str(u.as_ref())) {
             extra = Some(key.raw().to_owned());
         }
         extra.is_none()

@@ -147,14 +147,8 @@ fn check_int8_weights(steps: &[Step], weights: &[u8]) -> Result<Vec<String>, Exp
         }
         types.push(ty);
     }
-    let mut extra = None;
-    st.for_each(|_, key, _| {
-        if !used.iter().any(|u| key.eq_str(u)) {
-            extra = Some(key.raw().to_owned());
-        }
-        extra.is_none()
-    });
-    extra.map_or(Ok(types), |name| Err(ExportError::Extra(name)))
+    super::only_these(&st, &used)?;
+    Ok(types)
 }
 
 /// The int8 layer types `model.rs` may name.

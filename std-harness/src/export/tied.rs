@@ -119,14 +119,7 @@ impl Tied {
                 });
             }
         }
-        let mut extra = None;
-        st.for_each(|_, key, _| {
-            if !tensors.iter().any(|(name, _)| key.eq_str(name)) {
-                extra = Some(key.raw().to_owned());
-            }
-            extra.is_none()
-        });
-        extra.map_or(Ok(()), |name| Err(ExportError::Extra(name)))
+        super::only_these(&st, &tensors.map(|(name, _)| name))
     }
 
     /// The generated `model.rs`: the model as a `Sequential` of itself alone.
