@@ -77,6 +77,10 @@ pub(crate) fn block_len(d: &[usize; 9]) -> usize {
         .clamp(1, BLOCK_MAX)
 }
 
+/// The host's buffers: a block's patches (or their gradients) and its
+/// outputs (or their gradients).
+type Bufs<T> = ([T; PATCH_BUF], [T; OUT_BUF]);
+
 /// Whether the host's buffers take one position's patch and outputs.
 fn fits(d: &[usize; 9]) -> bool {
     let [c_in, c_out, k, ..] = *d;
@@ -106,18 +110,159 @@ pub(crate) fn tap(d: &[usize; 9], pos: usize, t: usize) -> (usize, isize, isize)
     (c, (u * s + i) as isize - p as isize, (v * s + j) as isize - p as isize)
 }
 
-/// Writes the patch of output position `pos` (`c_in·k²` terms, weight order).
-fn gather<T: Float>(xs: &[T], d: &[usize; 9], pos: usize, patch: &mut [T]) {
-    let [c_in, _, k, s, p, _, _, _, w_out] = *d;
-    let (u, v) = (pos / w_out.max(1), pos % w_out.max(1));
-    let mut terms = patch.iter_mut();
-    for c in 0..c_in {
-        for i in 0..k {
-            let row = (u * s + i) as isize - p as isize;
-            for j in 0..k {
-                let col = (v * s + j) as isize - p as isize;
-                if let Some(t) = terms.next() {
-                    *t = at(xs, d, c, row, col);
+/// The run of a patch row inside the image: for a window whose first column
+/// is `col0` (possibly in the padding), the kernel columns `j_lo..j_hi` that
+/// fall inside a row of `w_in` pixels.
+#[inline]
+fn inside_cols(col0: isize, k: usize, w_in: usize) -> (usize, usize) {
+    let k = k as isize;
+    let lo = (-col0).clamp(0, k);
+    let hi = (w_in as isize - col0).clamp(lo, k);
+    (lo as usize, hi as usize)
+}
+
+/// Writes the patches of positions `start..start + n` (`c_in·k²` terms each,
+/// weight order), one kernel row at a time: the pixels a row covers are
+/// copied and the padding around them is zeros. Kernels of 3, 5 and 7 take
+/// fixed-size rows (no call per row).
+fn gather_block<T: Float>(xs: &[T], d: &[usize; 9], start: usize, n: usize, patches: &mut [T]) {
+    match d[2] {
+        3 => gather_fixed::<T, 3>(xs, d, start, n, patches),
+        5 => gather_fixed::<T, 5>(xs, d, start, n, patches),
+        7 => gather_fixed::<T, 7>(xs, d, start, n, patches),
+        _ => gather_any(xs, d, start, n, patches),
+    }
+}
+
+/// The image row under kernel row `i` of output row `u`, if it is not padding.
+#[inline]
+fn image_row(d: &[usize; 9], u: usize, i: usize) -> Option<usize> {
+    let [_, _, _, s, p, h_in, ..] = *d;
+    (u * s + i).checked_sub(p).filter(|&row| row < h_in)
+}
+
+/// [`gather_block`] for a kernel of `K`.
+fn gather_fixed<T: Float, const K: usize>(xs: &[T], d: &[usize; 9], start: usize, n: usize, patches: &mut [T]) {
+    let [c_in, _, _, s, p, h_in, w_in, _, w_out] = *d;
+    let (r, w_out) = (c_in * K * K, w_out.max(1));
+    for (q, patch) in patches.chunks_exact_mut(r.max(1)).take(n).enumerate() {
+        let (u, v) = ((start + q) / w_out, (start + q) % w_out);
+        let col0 = (v * s) as isize - p as isize;
+        let (lo, hi) = inside_cols(col0, K, w_in);
+        let (rows, _) = patch.as_chunks_mut::<K>();
+        for (c_rows, plane) in rows.chunks_exact_mut(K).zip(xs.chunks_exact((h_in * w_in).max(1))) {
+            for (i, prow) in c_rows.iter_mut().enumerate() {
+                let line = image_row(d, u, i).and_then(|row| plane.get(row * w_in..(row + 1) * w_in));
+                *prow = match line {
+                    Some(line) if lo == 0 && hi == K => line
+                        .get(col0 as usize..)
+                        .and_then(|l| l.first_chunk::<K>())
+                        .copied()
+                        .unwrap_or([T::ZERO; K]),
+                    Some(line) => core::array::from_fn(|j| {
+                        let inside = (lo..hi).contains(&j).then(|| (col0 + j as isize) as usize);
+                        inside.and_then(|col| line.get(col)).copied().unwrap_or(T::ZERO)
+                    }),
+                    None => [T::ZERO; K],
+                };
+            }
+        }
+    }
+}
+
+/// [`gather_block`] for any kernel.
+fn gather_any<T: Float>(xs: &[T], d: &[usize; 9], start: usize, n: usize, patches: &mut [T]) {
+    let [c_in, _, k, s, p, h_in, w_in, _, w_out] = *d;
+    let (r, w_out) = (c_in * k * k, w_out.max(1));
+    for (q, patch) in patches.chunks_exact_mut(r.max(1)).take(n).enumerate() {
+        let (u, v) = ((start + q) / w_out, (start + q) % w_out);
+        let col0 = (v * s) as isize - p as isize;
+        let (lo, hi) = inside_cols(col0, k, w_in);
+        for (pc, plane) in patch
+            .chunks_exact_mut((k * k).max(1))
+            .zip(xs.chunks_exact((h_in * w_in).max(1)))
+        {
+            for (i, prow) in pc.chunks_exact_mut(k.max(1)).enumerate() {
+                let from = image_row(d, u, i)
+                    .filter(|_| lo < hi)
+                    .map(|row| row * w_in + (col0 + lo as isize) as usize)
+                    .and_then(|at| plane.get(at..at + (hi - lo)));
+                match (from, prow.get_mut(lo..hi)) {
+                    (Some(src), Some(dst)) => {
+                        dst.copy_from_slice(src);
+                        prow.iter_mut().take(lo).for_each(|t| *t = T::ZERO);
+                        prow.iter_mut().skip(hi).for_each(|t| *t = T::ZERO);
+                    }
+                    _ => prow.fill(T::ZERO),
+                }
+            }
+        }
+    }
+}
+
+/// Adds the patch gradients of positions `start..start + n` onto the image,
+/// position by position and term by term (the order of
+/// [`plain::input_grad`]); terms in the padding are dropped.
+fn scatter_block<T: Float>(pg: &[T], d: &[usize; 9], start: usize, gxs: &mut [T]) {
+    match d[2] {
+        3 => scatter_fixed::<T, 3>(pg, d, start, gxs),
+        5 => scatter_fixed::<T, 5>(pg, d, start, gxs),
+        _ => scatter_any(pg, d, start, gxs),
+    }
+}
+
+/// [`scatter_block`] for a kernel of `K`.
+fn scatter_fixed<T: Float, const K: usize>(pg: &[T], d: &[usize; 9], start: usize, gxs: &mut [T]) {
+    let [c_in, _, _, s, p, h_in, w_in, _, w_out] = *d;
+    let (r, w_out) = (c_in * K * K, w_out.max(1));
+    for (q, patch) in pg.chunks_exact(r.max(1)).enumerate() {
+        let (u, v) = ((start + q) / w_out, (start + q) % w_out);
+        let col0 = (v * s) as isize - p as isize;
+        let (lo, hi) = inside_cols(col0, K, w_in);
+        let (rows, _) = patch.as_chunks::<K>();
+        for (c_rows, plane) in rows.chunks_exact(K).zip(gxs.chunks_exact_mut((h_in * w_in).max(1))) {
+            for (i, prow) in c_rows.iter().enumerate() {
+                let Some(line) = image_row(d, u, i).and_then(|row| plane.get_mut(row * w_in..(row + 1) * w_in)) else {
+                    continue;
+                };
+                let whole = (lo == 0 && hi == K)
+                    .then(|| line.get_mut(col0 as usize..))
+                    .flatten()
+                    .and_then(|l| l.first_chunk_mut::<K>());
+                if let Some(dst) = whole {
+                    dst.iter_mut().zip(prow).for_each(|(g, &v)| *g += v);
+                } else {
+                    for j in lo..hi {
+                        let col = (col0 + j as isize) as usize;
+                        if let (Some(g), Some(&v)) = (line.get_mut(col), prow.get(j)) {
+                            *g += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`scatter_block`] for any kernel.
+fn scatter_any<T: Float>(pg: &[T], d: &[usize; 9], start: usize, gxs: &mut [T]) {
+    let [c_in, _, k, s, p, h_in, w_in, _, w_out] = *d;
+    let (r, w_out) = (c_in * k * k, w_out.max(1));
+    for (q, patch) in pg.chunks_exact(r.max(1)).enumerate() {
+        let (u, v) = ((start + q) / w_out, (start + q) % w_out);
+        let col0 = (v * s) as isize - p as isize;
+        let (lo, hi) = inside_cols(col0, k, w_in);
+        for (pc, plane) in patch
+            .chunks_exact((k * k).max(1))
+            .zip(gxs.chunks_exact_mut((h_in * w_in).max(1)))
+        {
+            for (i, prow) in pc.chunks_exact(k.max(1)).enumerate() {
+                let Some(row) = image_row(d, u, i).filter(|_| lo < hi) else {
+                    continue;
+                };
+                let at = row * w_in + (col0 + lo as isize) as usize;
+                if let (Some(dst), Some(src)) = (plane.get_mut(at..at + (hi - lo)), prow.get(lo..hi)) {
+                    dst.iter_mut().zip(src).for_each(|(g, &v)| *g += v);
                 }
             }
         }
@@ -128,34 +273,57 @@ fn gather<T: Float>(xs: &[T], d: &[usize; 9], pos: usize, patch: &mut [T]) {
 pub(crate) fn forward<T: Float>(d: &Conv2dDims, x: &[T], w: Src<'_, T>, b: Src<'_, T>, y: &mut [T]) {
     let dz = sizes(d);
     let [c_in, c_out, _, _, _, h_in, w_in, h_out, w_out] = dz;
-    for (xs, ys) in x
-        .chunks_exact(c_in * h_in * w_in)
-        .zip(y.chunks_exact_mut(c_out * h_out * w_out))
-    {
-        match (w, b) {
-            (Src::Vals(wv), Src::Vals(bv)) if gemm::TILED && fits(&dz) => {
-                sample_blocked(&dz, xs, wv, bv, ys, block_len(&dz));
+    match (w, b) {
+        (Src::Vals(wv), Src::Vals(bv)) if gemm::TILED && fits(&dz) => forward_host(&dz, x, wv, bv, y),
+        _ => {
+            let samples = x.chunks_exact(c_in * h_in * w_in);
+            for (xs, ys) in samples.zip(y.chunks_exact_mut(c_out * h_out * w_out)) {
+                plain::forward(&dz, xs, w, b, ys);
             }
-            _ => plain::forward(&dz, xs, w, b, ys),
         }
     }
 }
 
+/// [`forward`] on a host: the buffers and the packed weights are made once
+/// per call, not once per sample.
+#[inline(never)]
+fn forward_host<T: Float>(d: &[usize; 9], x: &[T], w: &[T], b: &[T], y: &mut [T]) {
+    let [c_in, c_out, k, _, _, h_in, w_in, h_out, w_out] = *d;
+    let mut bufs = ([T::ZERO; PATCH_BUF], [T::ZERO; OUT_BUF]);
+    let packed = gemm::PackedWeights::new(w, c_in * k * k, c_out);
+    for (xs, ys) in x
+        .chunks_exact(c_in * h_in * w_in)
+        .zip(y.chunks_exact_mut(c_out * h_out * w_out))
+    {
+        sample_blocked(d, xs, w, b, ys, block_len(d), &mut bufs, packed.as_ref());
+    }
+}
+
 /// One sample by gathered blocks of positions and the matrix kernel (hosts).
-fn sample_blocked<T: Float>(d: &[usize; 9], xs: &[T], w: &[T], b: &[T], ys: &mut [T], block: usize) {
+#[allow(clippy::too_many_arguments)]
+fn sample_blocked<T: Float>(
+    d: &[usize; 9],
+    xs: &[T],
+    w: &[T],
+    b: &[T],
+    ys: &mut [T],
+    block: usize,
+    bufs: &mut Bufs<T>,
+    packed: Option<&gemm::PackedWeights<T>>,
+) {
     let [c_in, c_out, k, _, _, _, _, h_out, w_out] = *d;
     let (r, positions) = (c_in * k * k, h_out * w_out);
-    let mut patches = [T::ZERO; PATCH_BUF];
-    let mut outs = [T::ZERO; OUT_BUF];
+    let (patches, outs) = bufs;
     for start in (0..positions).step_by(block.max(1)) {
         let n = block.min(positions - start);
-        for (q, patch) in patches.chunks_exact_mut(r).take(n).enumerate() {
-            gather(xs, d, start + q, patch);
-        }
+        gather_block(xs, d, start, n, patches);
         let (Some(pv), Some(ov)) = (patches.get(..n * r), outs.get_mut(..n * c_out)) else {
             return;
         };
-        gemm::nt(pv, w, b, ov, r, c_out);
+        match packed {
+            Some(pw) => pw.nt(pv, w, b, ov),
+            None => gemm::nt(pv, w, b, ov, r, c_out),
+        }
         for (q, row) in ov.chunks_exact(c_out).enumerate() {
             for (yo, &val) in ys.chunks_exact_mut(positions).zip(row) {
                 if let Some(yv) = yo.get_mut(start + q) {
@@ -173,11 +341,12 @@ pub(crate) fn backward<T: Float>(d: &Conv2dDims, which: usize, x: &[T], w: &[T],
     let plane = h_out * w_out;
     let samples = gy.chunks_exact(c_out * plane);
     let host = gemm::TILED && fits(&dz);
+    let mut bufs = ([T::ZERO; PATCH_BUF], [T::ZERO; OUT_BUF]);
     match which {
         0 => {
             for (gys, gxs) in samples.zip(gx.chunks_exact_mut(c_in * h_in * w_in)) {
                 if host {
-                    input_grad_blocked(&dz, w, gys, gxs);
+                    input_grad_blocked(&dz, w, gys, gxs, &mut bufs);
                 } else {
                     plain::input_grad(&dz, w, gys, gxs);
                 }
@@ -186,7 +355,7 @@ pub(crate) fn backward<T: Float>(d: &Conv2dDims, which: usize, x: &[T], w: &[T],
         1 => {
             for (gys, xs) in samples.zip(x.chunks_exact(c_in * h_in * w_in)) {
                 if host {
-                    weight_grad_blocked(&dz, xs, gys, gx);
+                    weight_grad_blocked(&dz, xs, gys, gx, &mut bufs);
                 } else {
                     plain::weight_grad(&dz, xs, gys, gx);
                 }
@@ -204,25 +373,23 @@ pub(crate) fn backward<T: Float>(d: &Conv2dDims, which: usize, x: &[T], w: &[T],
 
 /// A block's output gradients, transposed to `[position][c_out]`.
 fn gather_grads<T: Float>(gys: &[T], plane: usize, start: usize, n: usize, out: &mut [T], c_out: usize) {
-    for (q, row) in out.chunks_exact_mut(c_out).take(n).enumerate() {
-        for (g, gyo) in row.iter_mut().zip(gys.chunks_exact(plane)) {
-            *g = gyo.get(start + q).copied().unwrap_or(T::ZERO);
+    for (o, gyo) in gys.chunks_exact(plane).enumerate() {
+        let column = out.get_mut(o..).unwrap_or_default().iter_mut().step_by(c_out.max(1));
+        for (g, &v) in column.zip(gyo.get(start..start + n).unwrap_or_default()) {
+            *g = v;
         }
     }
 }
 
 /// `∂w += Σ_blocks (patchesᵀ · ∂y)` for one sample, block by block (hosts).
-fn weight_grad_blocked<T: Float>(d: &[usize; 9], xs: &[T], gys: &[T], gw: &mut [T]) {
+fn weight_grad_blocked<T: Float>(d: &[usize; 9], xs: &[T], gys: &[T], gw: &mut [T], bufs: &mut Bufs<T>) {
     let [c_in, c_out, k, _, _, _, _, h_out, w_out] = *d;
     let (r, plane, block) = (c_in * k * k, h_out * w_out, block_len(d));
-    let mut patches = [T::ZERO; PATCH_BUF];
-    let mut grads = [T::ZERO; OUT_BUF];
+    let (patches, grads) = bufs;
     for start in (0..plane).step_by(block) {
         let n = block.min(plane - start);
-        for (q, patch) in patches.chunks_exact_mut(r).take(n).enumerate() {
-            gather(xs, d, start + q, patch);
-        }
-        gather_grads(gys, plane, start, n, &mut grads, c_out);
+        gather_block(xs, d, start, n, patches);
+        gather_grads(gys, plane, start, n, grads, c_out);
         if let (Some(pv), Some(gv)) = (patches.get(..n * r), grads.get(..n * c_out)) {
             gemm::tn_acc(gv, pv, gw, r, c_out);
         }
@@ -230,29 +397,19 @@ fn weight_grad_blocked<T: Float>(d: &[usize; 9], xs: &[T], gys: &[T], gw: &mut [
 }
 
 /// `∂x += col2im(∂y · w)` for one sample, block by block (hosts).
-fn input_grad_blocked<T: Float>(d: &[usize; 9], w: &[T], gys: &[T], gxs: &mut [T]) {
-    let [c_in, c_out, k, _, _, h_in, w_in, h_out, w_out] = *d;
+fn input_grad_blocked<T: Float>(d: &[usize; 9], w: &[T], gys: &[T], gxs: &mut [T], bufs: &mut Bufs<T>) {
+    let [c_in, c_out, k, _, _, _, _, h_out, w_out] = *d;
     let (r, plane, block) = (c_in * k * k, h_out * w_out, block_len(d));
-    let mut patch_grads = [T::ZERO; PATCH_BUF];
-    let mut grads = [T::ZERO; OUT_BUF];
+    let (patch_grads, grads) = bufs;
     for start in (0..plane).step_by(block) {
         let n = block.min(plane - start);
-        gather_grads(gys, plane, start, n, &mut grads, c_out);
+        gather_grads(gys, plane, start, n, grads, c_out);
         let (Some(pg), Some(gv)) = (patch_grads.get_mut(..n * r), grads.get(..n * c_out)) else {
             return;
         };
         pg.fill(T::ZERO);
         gemm::nn_acc(gv, w, pg, r, c_out);
-        for (q, row) in pg.chunks_exact(r).enumerate() {
-            for (t, &g) in row.iter().enumerate() {
-                let (c, rw, col) = tap(d, start + q, t);
-                let inside = rw >= 0 && col >= 0 && (rw as usize) < h_in && (col as usize) < w_in;
-                let index = inside.then(|| (c * h_in + rw as usize) * w_in + col as usize);
-                if let Some(v) = index.and_then(|i| gxs.get_mut(i)) {
-                    *v += g;
-                }
-            }
-        }
+        scatter_block(pg, d, start, gxs);
     }
 }
 

@@ -242,23 +242,83 @@ fn nt_packed<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: 
         transpose_panel(wp, panel, inp);
         let panel = panel.get(..inp).unwrap_or(&[]);
         let bias: [T; NP] = bp.try_into().unwrap_or([T::ZERO; NP]);
-        let col = p * NP;
-        let mut xs = x.chunks_exact(MP * inp);
-        let mut ys = y.chunks_exact_mut(MP * out);
-        for (xb, yb) in (&mut xs).zip(&mut ys) {
-            let xr: [&[T]; MP] = core::array::from_fn(|t| xb.get(t * inp..(t + 1) * inp).unwrap_or(&[]));
-            for (t, s) in packed_tile(xr, panel).iter().enumerate() {
-                store_biased(yb.get_mut(t * out + col..t * out + col + NP), &bias, s);
-            }
+        panel_rows(x, panel, &bias, p * NP, y, inp, out);
+    }
+}
+
+/// Rows of [`NP`] values in a [`PackedWeights`]: 16 384 values, the panels
+/// of, for example, 32 outputs of 400 inputs (a 5 × 5 convolution over 16
+/// channels).
+const PACK_ROWS: usize = 1024;
+
+/// Weights transposed once into the panels of [`nt_packed`], for many
+/// products with the same weights (a convolution's blocks of positions):
+/// [`nt`] would transpose them, or the rows, at every call. Only the outputs
+/// in whole panels are packed; [`PackedWeights::nt`] takes the others by dot
+/// products. The sums are [`nt`]'s, bit for bit.
+#[repr(align(64))]
+pub(crate) struct PackedWeights<T> {
+    panels: [[T; NP]; PACK_ROWS],
+    inp: usize,
+    out: usize,
+}
+
+impl<T: Float> PackedWeights<T> {
+    /// Packs `w` (`out × inp`), or `None` when its panels do not fit or the
+    /// target has no register tiles (then [`nt`] is the way).
+    pub(crate) fn new(w: &[T], inp: usize, out: usize) -> Option<Self> {
+        let whole = out / NP;
+        if !TILED || whole == 0 || inp == 0 || inp > K_PACK || whole * inp > PACK_ROWS || w.len() < out * inp {
+            return None;
         }
-        for (xr, yr) in xs
-            .remainder()
+        let mut packed = Self {
+            panels: [[T::ZERO; NP]; PACK_ROWS],
+            inp,
+            out,
+        };
+        for (wp, panel) in w.chunks_exact(NP * inp).zip(packed.panels.chunks_exact_mut(inp)) {
+            transpose_panel(wp, panel, inp);
+        }
+        Some(packed)
+    }
+
+    /// [`nt`]`(x, w, b, y, inp, out)` with `w` the weights packed here.
+    pub(crate) fn nt(&self, x: &[T], w: &[T], b: &[T], y: &mut [T]) {
+        let (inp, out) = (self.inp, self.out);
+        for (p, (panel, bp)) in self
+            .panels
             .chunks_exact(inp)
-            .zip(ys.into_remainder().chunks_exact_mut(out))
+            .zip(b.chunks_exact(NP))
+            .take(out / NP)
+            .enumerate()
         {
-            let [s] = packed_tile([xr], panel);
-            store_biased(yr.get_mut(col..col + NP), &bias, &s);
+            let bias: [T; NP] = bp.try_into().unwrap_or([T::ZERO; NP]);
+            panel_rows(x, panel, &bias, p * NP, y, inp, out);
         }
+        let done = out / NP * NP;
+        if done < out {
+            nt_dots(x, w, b, y, inp, out, done);
+        }
+    }
+}
+
+/// The outputs `col..col + NP` of every row of `x`, from their transposed panel.
+fn panel_rows<T: Float>(x: &[T], panel: &[[T; NP]], bias: &[T; NP], col: usize, y: &mut [T], inp: usize, out: usize) {
+    let mut xs = x.chunks_exact(MP * inp);
+    let mut ys = y.chunks_exact_mut(MP * out);
+    for (xb, yb) in (&mut xs).zip(&mut ys) {
+        let xr: [&[T]; MP] = core::array::from_fn(|t| xb.get(t * inp..(t + 1) * inp).unwrap_or(&[]));
+        for (t, s) in packed_tile(xr, panel).iter().enumerate() {
+            store_biased(yb.get_mut(t * out + col..t * out + col + NP), bias, s);
+        }
+    }
+    for (xr, yr) in xs
+        .remainder()
+        .chunks_exact(inp)
+        .zip(ys.into_remainder().chunks_exact_mut(out))
+    {
+        let [s] = packed_tile([xr], panel);
+        store_biased(yr.get_mut(col..col + NP), bias, &s);
     }
 }
 
@@ -726,6 +786,44 @@ mod tests {
     #[test]
     fn tiled_gradients_match_plain_f64() {
         tiled_gradients_match_plain::<f64>();
+    }
+
+    /// Packed once, the weights give [`nt`]'s bits on any number of rows,
+    /// with outputs past the last whole panel and a row remainder.
+    fn packed_weights_match_nt<T: Float>() {
+        for &(rows, inp, out) in &[(20, 384, 32), (7, 25, 16), (13, 27, 21), (1, 9, 40), (5, 512, 16)] {
+            let (mut xb, mut wb, mut bb) = ([T::ZERO; MAX], [T::ZERO; MAX], [T::ZERO; MAX]);
+            let (x, w, b) = (
+                values(&mut xb, rows * inp, 8),
+                values(&mut wb, out * inp, 9),
+                values(&mut bb, out, 10),
+            );
+            let (mut packed, mut direct) = ([T::ZERO; MAX], [T::ZERO; MAX]);
+            let (pk, dr) = (&mut packed[..rows * out], &mut direct[..rows * out]);
+            nt(x, w, b, dr, inp, out);
+            match PackedWeights::new(w, inp, out) {
+                Some(pw) => pw.nt(x, w, b, pk),
+                None => panic!("rows {rows} inp {inp} out {out}: the panels fit"),
+            }
+            assert_eq!(differ(pk, dr), None, "rows {rows} inp {inp} out {out}");
+        }
+        // too few outputs for a panel, or too many values: not packed
+        assert!(PackedWeights::<T>::new(&[T::ZERO; 15 * 4], 4, 15).is_none());
+        assert!(PackedWeights::<T>::new(&[T::ZERO; 300 * 64], 300, 64).is_none());
+    }
+
+    #[test]
+    fn packed_weights_match_nt_f32() {
+        if TILED {
+            packed_weights_match_nt::<f32>();
+        }
+    }
+
+    #[test]
+    fn packed_weights_match_nt_f64() {
+        if TILED {
+            packed_weights_match_nt::<f64>();
+        }
     }
 
     #[test]

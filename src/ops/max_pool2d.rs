@@ -43,45 +43,97 @@ impl Pool2dDims {
     }
 }
 
-/// Index (within the channel) and value of the first maximum of window `(u, v)`.
-fn argmax<T: Float>(d: &Pool2dDims, xc: &[T], u: usize, v: usize) -> (usize, T) {
-    let k = usize::from(d.k);
-    let first = d.index(u, v, 0, 0);
+/// Index (within the channel) and value of the first maximum of the `k × k`
+/// window whose first element is `first`, in a channel `w_in` wide. `K` is
+/// the window's size when it is known at compile time (2 or 3), else 0.
+#[inline(always)]
+fn argmax<T: Float, const K: usize>(xc: &[T], first: usize, k: usize, w_in: usize) -> (usize, T) {
+    let k = if K > 0 { K } else { k };
     let mut best = (first, xc.get(first).copied().unwrap_or(T::ZERO));
     for i in 0..k {
-        for j in 0..k {
-            let at = d.index(u, v, i, j);
-            let val = xc.get(at).copied().unwrap_or(T::ZERO);
+        let start = first + i * w_in;
+        for (j, &val) in xc.get(start..start + k).unwrap_or(&[]).iter().enumerate() {
             if val > best.1 {
-                best = (at, val);
+                best = (start + j, val);
             }
         }
     }
     best
 }
 
-/// Forward over every channel of every sample.
+/// Calls `f(window, argmax)` for every window of every channel, in output
+/// order (`window` counts the windows of all channels).
+#[inline(always)]
+fn each_window<T: Float, const K: usize>(d: &Pool2dDims, x: &[T], mut f: impl FnMut(usize, usize, T)) {
+    let [k, s, h_in, w_in, h_out, w_out] = d.sizes();
+    let mut window = 0;
+    for (c, xc) in x.chunks_exact((h_in * w_in).max(1)).enumerate() {
+        for u in 0..h_out {
+            for v in 0..w_out {
+                let (at, val) = argmax::<T, K>(xc, u * s * w_in + v * s, k, w_in);
+                f(window, c * h_in * w_in + at, val);
+                window += 1;
+            }
+        }
+    }
+}
+
+/// [`each_window`] with the window's size fixed when it is 2 or 3.
+fn windows<T: Float>(d: &Pool2dDims, x: &[T], f: impl FnMut(usize, usize, T)) {
+    match d.k {
+        2 => each_window::<T, 2>(d, x, f),
+        3 => each_window::<T, 3>(d, x, f),
+        _ => each_window::<T, 0>(d, x, f),
+    }
+}
+
+/// Forward over every channel of every sample: the value of
+/// [`argmax`] (a later element replaces the maximum only when greater, so a
+/// leading NaN stays and later NaNs are passed over), without its index.
 pub(crate) fn forward<T: Float>(d: &Pool2dDims, x: &[T], y: &mut [T]) {
-    let [_, _, h_in, w_in, h_out, w_out] = d.sizes();
-    for (xc, yc) in x.chunks_exact(h_in * w_in).zip(y.chunks_exact_mut(h_out * w_out)) {
-        for (pos, yv) in yc.iter_mut().enumerate() {
-            *yv = argmax(d, xc, pos / w_out, pos % w_out).1;
+    match d.k {
+        2 => forward_k::<T, 2>(d, x, y),
+        3 => forward_k::<T, 3>(d, x, y),
+        _ => windows(d, x, |window, _, val| {
+            if let Some(yv) = y.get_mut(window) {
+                *yv = val;
+            }
+        }),
+    }
+}
+
+/// [`forward`] for a window of `K`, one output row at a time.
+fn forward_k<T: Float, const K: usize>(d: &Pool2dDims, x: &[T], y: &mut [T]) {
+    let [_, s, h_in, w_in, h_out, w_out] = d.sizes();
+    let (xs, ys) = (
+        x.chunks_exact((h_in * w_in).max(1)),
+        y.chunks_exact_mut((h_out * w_out).max(1)),
+    );
+    for (xc, yc) in xs.zip(ys) {
+        for (u, yr) in yc.chunks_exact_mut(w_out.max(1)).enumerate() {
+            let rows: [&[T]; K] = core::array::from_fn(|i| xc.get((u * s + i) * w_in..).unwrap_or(&[]));
+            for (v, yv) in yr.iter_mut().enumerate() {
+                let mut best = rows[0].get(v * s).copied().unwrap_or(T::ZERO);
+                for row in &rows {
+                    if let Some(win) = row.get(v * s..).and_then(|r| r.first_chunk::<K>()) {
+                        for &val in win {
+                            best = if val > best { val } else { best };
+                        }
+                    }
+                }
+                *yv = best;
+            }
         }
     }
 }
 
 /// `∂x[argmax] += ∂y` per window.
 pub(crate) fn backward<T: Float>(d: &Pool2dDims, x: &[T], gy: &[T], gx: &mut [T]) {
-    let [_, _, h_in, w_in, h_out, w_out] = d.sizes();
-    let chans = x.chunks_exact(h_in * w_in).zip(gy.chunks_exact(h_out * w_out));
-    for ((xc, gyc), gxc) in chans.zip(gx.chunks_exact_mut(h_in * w_in)) {
-        for (pos, &g) in gyc.iter().enumerate() {
-            let (at, _) = argmax(d, xc, pos / w_out, pos % w_out);
-            if let Some(v) = gxc.get_mut(at) {
-                *v += g;
-            }
+    windows(d, x, |window, at, _| {
+        if let (Some(v), Some(&g)) = (gx.get_mut(at), gy.get(window)) {
+            *v += g;
         }
-    }
+    });
 }
 
 #[cfg(test)]
@@ -123,5 +175,37 @@ mod tests {
         let mut y = [0.0f32];
         forward(&d, &[-f32::MAX, -1e30, f32::MIN, -f32::MAX], &mut y);
         assert_eq!(y, [-1e30]);
+    }
+
+    #[test]
+    fn fixed_windows_keep_the_first_maximum_and_its_nan_rule() {
+        // ties, a leading NaN and a later NaN, stride 1 and 2, against the general form
+        let x: [f32; 2 * 5 * 6] = core::array::from_fn(|i| match i % 11 {
+            0 => f32::NAN,
+            3 | 4 => 2.0,
+            7 => f32::NAN,
+            _ => (i % 5) as f32 - 2.0,
+        });
+        for (k, stride) in [(2u16, 2u16), (2, 1), (3, 1), (3, 2)] {
+            let d = Pool2dDims {
+                c: 2,
+                k,
+                stride,
+                h_in: 5,
+                w_in: 6,
+                h_out: (5 - k) / stride + 1,
+                w_out: (6 - k) / stride + 1,
+            };
+            let n = 2 * usize::from(d.h_out * d.w_out);
+            let (mut fast, mut general) = ([0.0f32; 2 * 5 * 6], [0.0f32; 2 * 5 * 6]);
+            forward(&d, &x, &mut fast[..n]);
+            each_window::<f32, 0>(&d, &x, |w, _, v| general[w] = v);
+            let same = fast[..n]
+                .iter()
+                .zip(&general[..n])
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "k {k} stride {stride}: {:?} vs {:?}", &fast[..n], &general[..n]);
+            assert!(fast[..n].iter().any(|v| v.is_nan()) && fast[..n].iter().any(|v| !v.is_nan()));
+        }
     }
 }

@@ -72,8 +72,9 @@ fn blocked_and_plain_forms_give_the_same_bits() {
         // and the blocked form is the one a host runs
         let block = (PATCH_BUF / 27).min(OUT_BUF / 5);
         let mut again = [0.0f32; 2 * 5 * 23 * 21];
+        let mut bufs = ([0.0f32; PATCH_BUF], [0.0f32; OUT_BUF]);
         for (xs, ys) in x.chunks_exact(3 * 23 * 21).zip(again[..2 * n].chunks_exact_mut(n)) {
-            sample_blocked(&dz, xs, &w, &b, ys, block.min(40));
+            sample_blocked(&dz, xs, &w, &b, ys, block.min(40), &mut bufs, None);
         }
         assert!(
             again[..2 * n]
@@ -119,14 +120,15 @@ fn blocked_and_plain_gradients_give_the_same_bits() {
         let (mut gw_host, mut gw_chip) = (start, start);
         let gx_start = values::<{ 2 * 9 * 23 * 21 }>(19);
         let (mut gx_host, mut gx_chip) = (gx_start, gx_start);
+        let mut bufs = ([0.0f32; PATCH_BUF], [0.0f32; OUT_BUF]);
         for ((xs, gys), (gxh, gxc)) in x.chunks_exact(xn).zip(gy.chunks_exact(5 * plane)).zip(
             gx_host[..2 * xn]
                 .chunks_exact_mut(xn)
                 .zip(gx_chip[..2 * xn].chunks_exact_mut(xn)),
         ) {
-            weight_grad_blocked(&dz, xs, gys, &mut gw_host[..5 * r]);
+            weight_grad_blocked(&dz, xs, gys, &mut gw_host[..5 * r], &mut bufs);
             plain::weight_grad(&dz, xs, gys, &mut gw_chip[..5 * r]);
-            input_grad_blocked(&dz, w, gys, gxh);
+            input_grad_blocked(&dz, w, gys, gxh, &mut bufs);
             plain::input_grad(&dz, w, gys, gxc);
         }
         let same = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits());
@@ -140,5 +142,57 @@ fn blocked_and_plain_gradients_give_the_same_bits() {
         );
         // and the sums are real: the gradients moved
         assert!(gw_host.iter().zip(&start).any(|(a, b)| a != b));
+    }
+}
+
+#[test]
+fn every_kernel_size_gathers_and_scatters_the_plain_bits() {
+    // the fixed-size row copies (k = 5, 7), the general ones (k = 2, 4), a
+    // padding as wide as the kernel allows and a non-square image
+    let x = values::<{ 2 * 2 * 11 * 9 }>(23);
+    let w = values::<{ 3 * 2 * 49 }>(29);
+    let b = values::<3>(31);
+    let gy = values::<{ 2 * 3 * 16 * 14 }>(37);
+    for k in [2u16, 4, 5, 7] {
+        for (stride, pad) in [(1, 0), (1, k / 2), (2, k - 1), (3, 1)] {
+            let d = dims(2, 3, k, stride, pad, 11, 9);
+            let dz = sizes(&d);
+            let (xn, r) = (2 * 11 * 9, 2 * usize::from(k * k));
+            let yn = 3 * usize::from(d.h_out) * usize::from(d.w_out);
+            let (w, gy) = (&w[..3 * r], &gy[..2 * yn]);
+            let (mut host, mut chip) = ([0.0f32; 2 * 3 * 16 * 14], [0.0f32; 2 * 3 * 16 * 14]);
+            forward(&d, &x, Src::Vals(w), Src::Vals(&b), &mut host[..2 * yn]);
+            for (xs, ys) in x.chunks_exact(xn).zip(chip[..2 * yn].chunks_exact_mut(yn)) {
+                plain::forward(&dz, xs, Src::Vals(w), Src::Vals(&b), ys);
+            }
+            let same = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits());
+            let case = (k, stride, pad);
+            assert!(
+                same(&host[..2 * yn], &chip[..2 * yn]),
+                "outputs, (k, stride, pad) {case:?}"
+            );
+            assert!(
+                host[..2 * yn].iter().any(|&v| v != 0.0),
+                "outputs, (k, stride, pad) {case:?}"
+            );
+            let (mut gw_host, mut gw_chip) = ([0.0f32; 3 * 2 * 49], [0.0f32; 3 * 2 * 49]);
+            let (mut gx_host, mut gx_chip) = ([0.0f32; 2 * 2 * 11 * 9], [0.0f32; 2 * 2 * 11 * 9]);
+            backward(&d, 1, &x, w, gy, &mut gw_host[..3 * r]);
+            backward(&d, 0, &x, w, gy, &mut gx_host);
+            for ((xs, gys), gxs) in x
+                .chunks_exact(xn)
+                .zip(gy.chunks_exact(yn))
+                .zip(gx_chip.chunks_exact_mut(xn))
+            {
+                plain::weight_grad(&dz, xs, gys, &mut gw_chip[..3 * r]);
+                plain::input_grad(&dz, w, gys, gxs);
+            }
+            assert!(same(&gw_host, &gw_chip), "weight gradient, (k, stride, pad) {case:?}");
+            assert!(same(&gx_host, &gx_chip), "input gradient, (k, stride, pad) {case:?}");
+            assert!(
+                gx_host.iter().any(|&v| v != 0.0),
+                "input gradient, (k, stride, pad) {case:?}"
+            );
+        }
     }
 }
