@@ -77,9 +77,48 @@ pub(crate) fn block_len(d: &[usize; 9]) -> usize {
         .clamp(1, BLOCK_MAX)
 }
 
-/// The host's buffers: a block's patches (or their gradients) and its
-/// outputs (or their gradients).
-type Bufs<T> = ([T; PATCH_BUF], [T; OUT_BUF]);
+/// The host's buffers: a block's patches (or their gradients), its
+/// outputs (or their gradients), and a zero-padded copy of one sample (or
+/// of its gradient).
+type Bufs<T> = ([T; PATCH_BUF], [T; OUT_BUF], [T; PAD_BUF]);
+
+/// Scalars of the host's zero-padded copy of a sample: with the padding
+/// written out, every kernel row lies inside the copy and is gathered (or
+/// scattered) whole.
+const PAD_BUF: usize = 4096;
+
+/// New buffers.
+fn bufs<T: Float>() -> Bufs<T> {
+    ([T::ZERO; PATCH_BUF], [T::ZERO; OUT_BUF], [T::ZERO; PAD_BUF])
+}
+
+/// Copies one sample (`c_in` channels of `h_in × w_in`) into `pad` with `p`
+/// zeros around each channel, and returns the sizes that describe the copy
+/// (no padding, `h_in + 2p × w_in + 2p`); `None` when there is no padding
+/// or the copy does not fit.
+fn pad_sample<T: Float>(xs: &[T], d: &[usize; 9], pad: &mut [T]) -> Option<[usize; 9]> {
+    let [c_in, c_out, k, s, p, h_in, w_in, h_out, w_out] = *d;
+    let (hp, wp) = (h_in + 2 * p, w_in + 2 * p);
+    let pad = pad.get_mut(..c_in * hp * wp).filter(|_| p > 0 && w_in > 0)?;
+    pad.fill(T::ZERO);
+    for (pc, xc) in pad.chunks_exact_mut(hp * wp).zip(xs.chunks_exact(h_in * w_in)) {
+        for (prow, xrow) in pc.chunks_exact_mut(wp).skip(p).zip(xc.chunks_exact(w_in)) {
+            prow.get_mut(p..p + w_in).unwrap_or_default().copy_from_slice(xrow);
+        }
+    }
+    Some([c_in, c_out, k, s, 0, hp, wp, h_out, w_out])
+}
+
+/// The inverse of [`pad_sample`]: the inside of the padded copy back into `xs`.
+fn unpad_sample<T: Float>(pad: &[T], d: &[usize; 9], xs: &mut [T]) {
+    let [_, _, _, _, p, h_in, w_in, ..] = *d;
+    let (hp, wp) = (h_in + 2 * p, w_in + 2 * p);
+    for (pc, xc) in pad.chunks_exact(hp * wp).zip(xs.chunks_exact_mut(h_in * w_in)) {
+        for (prow, xrow) in pc.chunks_exact(wp).skip(p).zip(xc.chunks_exact_mut(w_in)) {
+            xrow.copy_from_slice(prow.get(p..p + w_in).unwrap_or_default());
+        }
+    }
+}
 
 /// Whether the host's buffers take one position's patch and outputs.
 fn fits(d: &[usize; 9]) -> bool {
@@ -289,7 +328,7 @@ pub(crate) fn forward<T: Float>(d: &Conv2dDims, x: &[T], w: Src<'_, T>, b: Src<'
 #[inline(never)]
 fn forward_host<T: Float>(d: &[usize; 9], x: &[T], w: &[T], b: &[T], y: &mut [T]) {
     let [c_in, c_out, k, _, _, h_in, w_in, h_out, w_out] = *d;
-    let mut bufs = ([T::ZERO; PATCH_BUF], [T::ZERO; OUT_BUF]);
+    let mut bufs = bufs();
     let packed = gemm::PackedWeights::new(w, c_in * k * k, c_out);
     for (xs, ys) in x
         .chunks_exact(c_in * h_in * w_in)
@@ -313,7 +352,12 @@ fn sample_blocked<T: Float>(
 ) {
     let [c_in, c_out, k, _, _, _, _, h_out, w_out] = *d;
     let (r, positions) = (c_in * k * k, h_out * w_out);
-    let (patches, outs) = bufs;
+    let (patches, outs, pad) = bufs;
+    let padded = pad_sample(xs, d, pad);
+    let (xs, d) = match &padded {
+        Some(dp) => (&pad[..], dp),
+        None => (xs, d),
+    };
     for start in (0..positions).step_by(block.max(1)) {
         let n = block.min(positions - start);
         gather_block(xs, d, start, n, patches);
@@ -341,7 +385,7 @@ pub(crate) fn backward<T: Float>(d: &Conv2dDims, which: usize, x: &[T], w: &[T],
     let plane = h_out * w_out;
     let samples = gy.chunks_exact(c_out * plane);
     let host = gemm::TILED && fits(&dz);
-    let mut bufs = ([T::ZERO; PATCH_BUF], [T::ZERO; OUT_BUF]);
+    let mut bufs = bufs();
     match which {
         0 => {
             for (gys, gxs) in samples.zip(gx.chunks_exact_mut(c_in * h_in * w_in)) {
@@ -385,10 +429,15 @@ fn gather_grads<T: Float>(gys: &[T], plane: usize, start: usize, n: usize, out: 
 fn weight_grad_blocked<T: Float>(d: &[usize; 9], xs: &[T], gys: &[T], gw: &mut [T], bufs: &mut Bufs<T>) {
     let [c_in, c_out, k, _, _, _, _, h_out, w_out] = *d;
     let (r, plane, block) = (c_in * k * k, h_out * w_out, block_len(d));
-    let (patches, grads) = bufs;
+    let (patches, grads, pad) = bufs;
+    let padded = pad_sample(xs, d, pad);
+    let (xs, dg) = match &padded {
+        Some(dp) => (&pad[..], dp),
+        None => (xs, d),
+    };
     for start in (0..plane).step_by(block) {
         let n = block.min(plane - start);
-        gather_block(xs, d, start, n, patches);
+        gather_block(xs, dg, start, n, patches);
         gather_grads(gys, plane, start, n, grads, c_out);
         if let (Some(pv), Some(gv)) = (patches.get(..n * r), grads.get(..n * c_out)) {
             gemm::tn_acc(gv, pv, gw, r, c_out);
@@ -400,7 +449,8 @@ fn weight_grad_blocked<T: Float>(d: &[usize; 9], xs: &[T], gys: &[T], gw: &mut [
 fn input_grad_blocked<T: Float>(d: &[usize; 9], w: &[T], gys: &[T], gxs: &mut [T], bufs: &mut Bufs<T>) {
     let [c_in, c_out, k, _, _, _, _, h_out, w_out] = *d;
     let (r, plane, block) = (c_in * k * k, h_out * w_out, block_len(d));
-    let (patch_grads, grads) = bufs;
+    let (patch_grads, grads, pad) = bufs;
+    let padded = pad_sample(gxs, d, pad);
     for start in (0..plane).step_by(block) {
         let n = block.min(plane - start);
         gather_grads(gys, plane, start, n, grads, c_out);
@@ -409,7 +459,13 @@ fn input_grad_blocked<T: Float>(d: &[usize; 9], w: &[T], gys: &[T], gxs: &mut [T
         };
         pg.fill(T::ZERO);
         gemm::nn_acc(gv, w, pg, r, c_out);
-        scatter_block(pg, d, start, gxs);
+        match &padded {
+            Some(dp) => scatter_block(pg, dp, start, pad),
+            None => scatter_block(pg, d, start, gxs),
+        }
+    }
+    if padded.is_some() {
+        unpad_sample(pad, d, gxs);
     }
 }
 

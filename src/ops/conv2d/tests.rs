@@ -72,7 +72,7 @@ fn blocked_and_plain_forms_give_the_same_bits() {
         // and the blocked form is the one a host runs
         let block = (PATCH_BUF / 27).min(OUT_BUF / 5);
         let mut again = [0.0f32; 2 * 5 * 23 * 21];
-        let mut bufs = ([0.0f32; PATCH_BUF], [0.0f32; OUT_BUF]);
+        let mut bufs = bufs::<f32>();
         for (xs, ys) in x.chunks_exact(3 * 23 * 21).zip(again[..2 * n].chunks_exact_mut(n)) {
             sample_blocked(&dz, xs, &w, &b, ys, block.min(40), &mut bufs, None);
         }
@@ -120,7 +120,7 @@ fn blocked_and_plain_gradients_give_the_same_bits() {
         let (mut gw_host, mut gw_chip) = (start, start);
         let gx_start = values::<{ 2 * 9 * 23 * 21 }>(19);
         let (mut gx_host, mut gx_chip) = (gx_start, gx_start);
-        let mut bufs = ([0.0f32; PATCH_BUF], [0.0f32; OUT_BUF]);
+        let mut bufs = bufs::<f32>();
         for ((xs, gys), (gxh, gxc)) in x.chunks_exact(xn).zip(gy.chunks_exact(5 * plane)).zip(
             gx_host[..2 * xn]
                 .chunks_exact_mut(xn)
