@@ -17,10 +17,15 @@
 //! weight gradient (each block's sum from zero, added to the gradient, on
 //! the kernel's column tiles; the columns past the last tile add term by
 //! term) and [`gemm::nn_acc`] for the patches' gradient (from zero, then
-//! scattered back onto the image). Microcontrollers run plain loops
-//! ([`plain`]) that read each patch term as they use it, with no buffer, in
-//! the same blocks and the same order: host and chip give the same bits for
-//! the outputs and for every gradient (unit tests compare the two forms).
+//! scattered back onto the image). Each sample is first copied into a
+//! zero-padded buffer (and its gradient, for the scatter), so that every
+//! kernel row is copied or added whole; the weights are transposed for the
+//! output products once per call ([`gemm::PackedWeights`]), not once per
+//! block. None of this changes an order of summation. Microcontrollers
+//! run plain loops ([`plain`]) that read each patch term as they use it,
+//! with no buffer, in the same blocks and the same order: host and chip
+//! give the same bits for the outputs and for every gradient (unit tests
+//! compare the two forms).
 //!
 //! Numerics: as [`linear`](super::linear): the tape saturates the sums.
 
