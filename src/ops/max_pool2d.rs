@@ -206,6 +206,12 @@ mod tests {
                 .all(|(a, b)| a.to_bits() == b.to_bits());
             assert!(same, "k {k} stride {stride}: {:?} vs {:?}", &fast[..n], &general[..n]);
             assert!(fast[..n].iter().any(|v| v.is_nan()) && fast[..n].iter().any(|v| !v.is_nan()));
+            // the gradient goes to the same element
+            let gy: [f32; 2 * 5 * 6] = core::array::from_fn(|i| i as f32 + 1.0);
+            let (mut gf, mut gg) = ([0.5f32; 2 * 5 * 6], [0.5f32; 2 * 5 * 6]);
+            backward(&d, &x, &gy[..n], &mut gf);
+            each_window::<f32, 0>(&d, &x, |w, at, _| gg[at] += gy[w]);
+            assert_eq!(gf, gg, "k {k} stride {stride}");
         }
     }
 }
