@@ -8,7 +8,8 @@
 #   Cortex-M0 and M4F, the int8 USPS MLP exported by `flambeau export`),
 #   report the ones the linker says do not fit, run the others under QEMU
 #   with an instruction-counting plugin -> RTT output without a debugger ->
-#   no-allocator proofs -> largest trainable network on the Cortex-M0 ->
+#   no-allocator proofs -> a stack reserve set for one build
+#   (FLAMBEAU_STACK_RESERVE) -> largest trainable network on the Cortex-M0 ->
 #   figures table (target/embedded-figures.md).
 # Run from anywhere: `bash embedded/ci.sh`. USPS is read from $FLAMBEAU_DATA,
 # else from ../shared/data beside the repository. Exits 1 if anything failed.
@@ -157,6 +158,43 @@ if FLAMBEAU_BOARD=mps2-an386 timed cargo +nightly check --quiet --release -Z bui
   pass "core, demos, board and every firmware binary type-check against a core-only sysroot (nightly -Z build-std=core)"
 else
   fail "nightly -Z build-std=core build"
+fi
+
+step "the stack reserve set for one build (FLAMBEAU_STACK_RESERVE): the template on the Cortex-M0"
+# Builds the template (its f32 example) for the microbit with reserve $1, logging to $2.
+reserve_build() {
+  (cd "$EMB/template" && FLAMBEAU_BOARD=microbit FLAMBEAU_STACK_RESERVE=$1 CARGO_TARGET_DIR=$EMB/target \
+    cargo build --quiet --release --target thumbv6m-none-eabi) >"$2" 2>&1
+}
+status=0
+if reserve_build 1K "$LOGS/reserve-1k.log"; then
+  timeout 30 "$EMB/board/run.sh" "$EMB/target/thumbv6m-none-eabi/release/model" </dev/null \
+    >"$LOGS/reserve-1k.out" 2>&1 || status=$?
+  if [ $status = 5 ] && [ "$(field stack_reserve "$LOGS/reserve-1k.out")" = 1024 ]; then
+    pass "a 1K reserve: the template runs, reports $(field stack_bytes "$LOGS/reserve-1k.out") B of stack against 1024 and fails with status 5"
+  else
+    cat "$LOGS/reserve-1k.out"
+    fail "a 1K reserve on the microbit: exit $status"
+  fi
+else
+  cat "$LOGS/reserve-1k.log"
+  fail "the template with a 1K reserve did not build"
+fi
+if reserve_build 16K "$LOGS/reserve-16k.log"; then
+  fail "the template linked with a 16K stack reserve in the microbit's 16 KiB of RAM"
+elif grep -q "leaves less than _stack_reserve" "$LOGS/reserve-16k.log"; then
+  pass "a 16K reserve in 16 KiB of RAM: the link refuses it by name"
+else
+  cat "$LOGS/reserve-16k.log"
+  fail "a 16K reserve: the build failed for another reason"
+fi
+if reserve_build 6M "$LOGS/reserve-6m.log"; then
+  fail "the template built with FLAMBEAU_STACK_RESERVE=6M"
+elif grep -q "FLAMBEAU_STACK_RESERVE=6M" "$LOGS/reserve-6m.log"; then
+  pass "FLAMBEAU_STACK_RESERVE=6M is refused by name"
+else
+  cat "$LOGS/reserve-6m.log"
+  fail "FLAMBEAU_STACK_RESERVE=6M: the build failed for another reason"
 fi
 
 step "largest network the Cortex-M0 trains ($(($(mem_len microbit RAM) / 1024)) KiB RAM)"

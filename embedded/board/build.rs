@@ -12,6 +12,46 @@ use std::{env, fs};
 /// The environment variable naming the board.
 const BOARD_ENV: &str = "FLAMBEAU_BOARD";
 
+/// The environment variable that sets the stack reserve for one build
+/// (`6K`, `6144`), in place of the board file's `_stack_reserve`.
+const RESERVE_ENV: &str = "FLAMBEAU_STACK_RESERVE";
+
+/// The board file with its `_stack_reserve = …;` line set to `value`: a
+/// whole number of bytes, or of KiB with a `K`, at least 1 KiB (a vector
+/// table and a fault handler need that much). The link still fails when the
+/// statics leave less RAM than the reserve.
+fn with_reserve(text: &str, value: &str) -> Result<String, String> {
+    let v = value.trim();
+    let (digits, unit) = match v.strip_suffix(['K', 'k']) {
+        Some(d) => (d, 1024),
+        None => (v, 1),
+    };
+    let bytes = digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|&b| (1024..=1 << 30).contains(&b))
+        .ok_or_else(|| {
+            format!("{RESERVE_ENV}={value}: the stack reserve is a number of bytes (6144) or KiB (6K), from 1K to 1G")
+        })?;
+    let mut found = false;
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("_stack_reserve") && l.contains('=') {
+                found = true;
+                format!("_stack_reserve = {bytes}; /* {RESERVE_ENV}={v} */")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    if !found {
+        return Err(format!("no `_stack_reserve = …;` line for {RESERVE_ENV} to set"));
+    }
+    Ok(lines.join("\n") + "\n")
+}
+
 /// What a board file's header comment declares.
 struct Board {
     name: String,
@@ -30,6 +70,7 @@ fn main() {
 
 fn run() -> Result<(), String> {
     println!("cargo:rerun-if-env-changed={BOARD_ENV}");
+    println!("cargo:rerun-if-env-changed={RESERVE_ENV}");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=boards");
     println!("cargo::rustc-check-cfg=cfg(armv6m)");
@@ -83,7 +124,13 @@ fn run() -> Result<(), String> {
     }
     let out = PathBuf::from(env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
     // cortex-m-rt's link.x INCLUDEs memory.x from the link search path.
-    fs::copy(&board.file, out.join("memory.x")).map_err(|e| format!("{}: {e}", board.file.display()))?;
+    let text = fs::read_to_string(&board.file).map_err(|e| format!("{}: {e}", board.file.display()))?;
+    let reserve = env::var(RESERVE_ENV).ok().filter(|v| !v.trim().is_empty());
+    let text = match reserve {
+        Some(v) => with_reserve(&text, &v).map_err(|e| format!("{}: {e}", board.file.display()))?,
+        None => text,
+    };
+    fs::write(out.join("memory.x"), text).map_err(|e| format!("{}: {e}", out.join("memory.x").display()))?;
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rustc-env=FLAMBEAU_BOARD_NAME={}", board.name);
     println!("cargo:rustc-env=FLAMBEAU_BOARD_CHIP={}", board.chip);

@@ -4,7 +4,8 @@
 //! time (`FLAMBEAU_BOARD`, see `build.rs` and `boards/`):
 //!
 //! - the memory map, handed to cortex-m-rt's `link.x` (the link fails when
-//!   the firmware outgrows the board's flash or leaves its stack too little RAM);
+//!   the firmware outgrows the board's flash or leaves its stack too little RAM;
+//!   `FLAMBEAU_STACK_RESERVE` sets the stack reserve for one build);
 //! - [`BOARD`] and [`CHIP`], the names it was built for, printed by [`init`];
 //! - output lines through [`println!`]: semihosting (feature `semihosting`,
 //!   the default: QEMU, or a board under a debugger) or RTT (feature `rtt`:

@@ -190,6 +190,7 @@ fn main() -> ! {
     }
     let (used, reserve) = (stack_used(), stack_reserve());
     println!("stack_bytes = {}", used);
+    println!("stack_reserve = {}", reserve);
     let status = if differ > 0 || rows == 0 {
         3
     } else if worst.is_nan() || worst > model::TOLERANCE {
