@@ -98,16 +98,22 @@ pub trait Float:
     }
 
     /// Clamps into `[-SATURATION, SATURATION]`, mapping NaN to `0`.
+    ///
+    /// Written as two selects that let NaN through and a third that catches
+    /// it, which vectorises to a minimum, a maximum and a masked move.
+    #[inline]
     fn saturate(self) -> Self {
-        if self > Self::SATURATION {
+        let upper = if self > Self::SATURATION {
             Self::SATURATION
-        } else if self < -Self::SATURATION {
-            -Self::SATURATION
-        } else if self.is_nan() {
-            Self::ZERO
         } else {
             self
-        }
+        };
+        let both = if upper < -Self::SATURATION {
+            -Self::SATURATION
+        } else {
+            upper
+        };
+        if both.is_nan() { Self::ZERO } else { both }
     }
 
     /// `exp` with its argument clamped to `EXP_INPUT_MAX`: finite for every input.
@@ -255,6 +261,57 @@ mod tests {
         assert_eq!(f32::INFINITY.saturate(), 1e30);
         assert_eq!(f32::NEG_INFINITY.saturate(), -1e30);
         assert_eq!(0.5f32.saturate(), 0.5);
+    }
+
+    /// The select form gives the bits of the plain definition: the clamp of
+    /// a number, `0` for NaN, on every class of value (signed zeros,
+    /// subnormals, the bounds and their neighbours, infinities, NaNs) and a
+    /// sweep of `f32` bit patterns.
+    #[test]
+    fn saturate_matches_its_definition() {
+        fn reference(x: f32) -> f32 {
+            if x.is_nan() { 0.0 } else { x.clamp(-1e30, 1e30) }
+        }
+        let specials = [
+            0.0,
+            -0.0,
+            f32::MIN_POSITIVE,
+            1e-45,
+            -1e-45,
+            1e30,
+            -1e30,
+            f32::from_bits(1e30f32.to_bits() + 1),
+            f32::from_bits(1e30f32.to_bits() - 1),
+            f32::MAX,
+            f32::MIN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            -f32::NAN,
+        ];
+        let sweep = (0..=u32::MAX / 65_537).map(|k| f32::from_bits(k.wrapping_mul(65_537)));
+        for x in specials.into_iter().chain(sweep) {
+            assert_eq!(
+                x.saturate().to_bits(),
+                reference(x).to_bits(),
+                "{x:e} ({:#x})",
+                x.to_bits()
+            );
+        }
+        for x in [
+            0.0,
+            -0.0,
+            1e300,
+            -1e300,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            1.5,
+        ] {
+            let want = if x.is_nan() { 0.0 } else { x.clamp(-1e300, 1e300) };
+            assert_eq!(x.saturate().to_bits(), want.to_bits(), "{x:e}");
+        }
     }
 
     #[test]

@@ -147,9 +147,8 @@ impl<'a, T: Float, M: Model, L: Loss<M::Output>, const B: usize> Trainer<'a, T, 
     /// # Errors
     /// [`Error::NoGradients`] for an inference-only trainer.
     pub fn compute_grads(&mut self) -> Result<T, Error> {
-        self.graph.zero_grad();
         let loss = self.evaluate();
-        self.graph.backward(self.loss)?;
+        self.graph.backward_from_zero(self.loss)?;
         Ok(loss)
     }
 

@@ -1,12 +1,17 @@
 //! Replaying the tape: forward in recording order, backward in reverse.
 //! This is the only place that looks up buffers, trims batches to their
 //! valid rows, saturates results and accumulates gradients (`+=`, so a
-//! parameter used twice collects both contributions).
+//! parameter used twice collects both contributions). The one exception is
+//! a dense layer's weight gradient on a desktop core, which its kernel
+//! saturates as it stores it, and writes from zero on a training step's
+//! first contribution ([`Graph::backward_from_zero`]): same bits, fewer
+//! passes over the largest gradients.
 
 use super::Graph;
 use crate::error::Error;
 use crate::float::{Float, saturate_all};
 use crate::ops::{self, Op, Src};
+use crate::shape::NodeId;
 use crate::shape::Scalar;
 use crate::tape::Node;
 
@@ -20,6 +25,17 @@ fn zero_needed_grads<T: Float>(tape: &[Node], grads: &mut [T], rows: usize) {
             g.fill(T::ZERO);
         }
     }
+}
+
+/// The first edge of the backward walk over `tape` (reverse order, inputs in
+/// order) that carries a gradient to node `id`: the node and input index.
+fn first_use(tape: &[Node], id: NodeId) -> Option<(usize, usize)> {
+    let (j, node) = tape
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, n)| n.needs_grad && n.inputs().contains(&id))?;
+    Some((j, node.inputs().iter().position(|&i| i == id)?))
 }
 
 /// Gradient stores up to this many values are cleared whole before a backward walk.
@@ -120,6 +136,48 @@ impl<T: Float> Graph<'_, T> {
     /// [`Error::NoGradients`] for an inference-only graph; [`Error::NotAScalar`]
     /// when `loss` is not a scalar of this graph.
     pub fn backward(&mut self, loss: Scalar) -> Result<(), Error> {
+        self.walk_backward(loss, false)
+    }
+
+    /// [`Graph::zero_grad`] then [`Graph::backward`], to the same bits, with
+    /// fewer passes over memory: a parameter gradient whose first
+    /// contribution in the walk has a one-pass form (a dense layer's weight on
+    /// a desktop core) is written by it instead of being cleared first. This is
+    /// what a training step calls.
+    ///
+    /// # Errors
+    /// As [`Graph::backward`].
+    pub fn backward_from_zero(&mut self, loss: Scalar) -> Result<(), Error> {
+        if !ops::TILED {
+            // Microcontrollers: no one-pass forms, so the plain clear.
+            self.zero_grad();
+            return self.walk_backward(loss, false);
+        }
+        if self.grads.is_empty() {
+            return Err(Error::NoGradients);
+        }
+        let Graph {
+            tape,
+            nodes,
+            param_grads,
+            ..
+        } = self;
+        let walked = tape
+            .get(..=(loss.id as usize).min(nodes.saturating_sub(1)))
+            .unwrap_or(&[]);
+        for (id, p) in tape.iter().enumerate().take(*nodes).filter(|(_, n)| n.is_param()) {
+            let first = first_use(walked, id as NodeId);
+            let written = first.is_some_and(|(j, k)| walked.get(j).is_some_and(|n| ops::finishes(&n.op, k)));
+            if let Some(g) = param_grads.get_mut(p.range()).filter(|_| !written) {
+                g.fill(T::ZERO);
+            }
+        }
+        self.walk_backward(loss, true)
+    }
+
+    /// The backward walk; `fresh_params`: the parameter gradients that
+    /// [`Graph::backward_from_zero`] left uncleared are written, not added to.
+    fn walk_backward(&mut self, loss: Scalar, fresh_params: bool) -> Result<(), Error> {
         if self.grads.is_empty() {
             return Err(Error::NoGradients);
         }
@@ -150,7 +208,12 @@ impl<T: Float> Graph<'_, T> {
             *g = T::ONE;
         }
         let tape = tape.get(..=loss.id as usize).unwrap_or(&[]);
-        for node in tape.iter().rev().filter(|n| n.needs_grad && n.op.arity() > 0) {
+        for (j, node) in tape
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, n)| n.needs_grad && n.op.arity() > 0)
+        {
             let ins = node
                 .inputs
                 .map(|i| tape.get(i as usize).map_or(&[][..], |n| view(n, params, values, rows)));
@@ -166,8 +229,13 @@ impl<T: Float> Graph<'_, T> {
                 let Some(grad_in) = store.get_mut(start..start + src.len_for(rows)) else {
                     continue;
                 };
-                ops::backward(&node.op, k, ins, out, grad_out, grad_in);
-                saturate_all(grad_in);
+                if src.is_param() && ops::finishes(&node.op, k) {
+                    let fresh = fresh_params && first_use(tape, input) == Some((j, k));
+                    ops::backward_finish(&node.op, ins, grad_out, grad_in, fresh);
+                } else {
+                    ops::backward(&node.op, k, ins, out, grad_out, grad_in);
+                    saturate_all(grad_in);
+                }
             }
         }
         Ok(())

@@ -3,8 +3,8 @@
 //!
 //! An op sees exactly the slices it works on: the tape trims batched tensors
 //! to the valid rows of the current batch, saturates what an op writes
-//! ([`Float::saturate`](crate::Float::saturate)) and accumulates gradients, so
-//! ops hold no bookkeeping.
+//! ([`Float::saturate`]) and accumulates gradients, so ops hold no
+//! bookkeeping (except the one-pass weight gradient of [`finishes`]).
 
 pub(crate) mod add;
 pub(crate) mod avg_pool1d;
@@ -156,7 +156,7 @@ pub enum Op {
 }
 
 impl Op {
-    /// This op's kind, as a bit of an op set ([`kinds`]).
+    /// This op's kind, as a bit of an op set (the crate's `ops::kinds`).
     pub const fn kind(&self) -> u64 {
         match self {
             Op::Input => kinds::INPUT,
@@ -379,6 +379,25 @@ pub(crate) fn forward_in<T: Float, S: OpSet>(op: &Op, ins: [Src<'_, T>; 3], out:
             linear_t::forward(a, sb, sc, out, inp as usize, n_out as usize)
         }
         _ => {}
+    }
+}
+
+/// Whether input `k`'s gradient of `op` has a one-pass form,
+/// [`backward_finish`]: on tiled targets, a dense layer's weight, the
+/// largest gradient of an MLP, which a training step at batch 1 would
+/// otherwise sweep three times (cleared, accumulated, saturated).
+pub(crate) fn finishes(op: &Op, k: usize) -> bool {
+    TILED && k == 1 && matches!(op, Op::Linear { .. })
+}
+
+/// [`backward`] for an input that [`finishes`] says has a one-pass form:
+/// the gradient is added to `grad_input` (to zero, without reading it, when
+/// `fresh`) and saturated, the bits of a clear, [`backward`] and the tape's
+/// saturating pass.
+pub(crate) fn backward_finish<T: Float>(op: &Op, ins: [&[T]; 3], grad_output: &[T], grad_input: &mut [T], fresh: bool) {
+    if let Op::Linear { inp, out } = *op {
+        let finish = gemm::Finish { fresh, saturate: true };
+        gemm::tn_finish(grad_output, ins[0], grad_input, inp as usize, out as usize, finish);
     }
 }
 
