@@ -53,6 +53,22 @@ impl Console {
         }
     }
 
+    /// Prints a remark on standard error (results stay alone on standard
+    /// output), above any progress bar; printed with `--quiet` too.
+    pub fn note(&self, line: &str) {
+        if self.mute {
+            return;
+        }
+        let print = || {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        };
+        if self.multi.is_hidden() {
+            print();
+        } else {
+            self.multi.suspend(print);
+        }
+    }
+
     /// A progress bar of `len` steps labelled `prefix`; it shows the loss
     /// and score through its message.
     pub fn bar(&self, len: u64, prefix: &str) -> ProgressBar {

@@ -231,11 +231,21 @@ fn bad_checkpoints_are_refused_and_nothing_is_written() {
     std::fs::write(&file, std::fs::read(done.join("model.safetensors")).unwrap()).unwrap();
     refused(&stopped, &[], "not a flambeau checkpoint");
 
-    // A fresh run into a folder holding only a checkpoint replaces it.
+    // A fresh run into a folder holding only a checkpoint replaces it, and says so
+    // on standard error, naming the folder and how to continue it instead.
     std::fs::write(&file, &good).unwrap();
     let o = flambeau(&with_out(&["checkerboard", "--epochs", "6"], &stopped), None);
     assert!(o.status.success(), "{}", text(&o));
     assert!(!stopped.join("checkpoint").exists());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let shown = stopped.display().to_string();
+    assert!(err.contains("holds the checkpoint of an interrupted run"), "{err}");
+    assert!(err.contains(&format!("--resume {shown}")), "{err}");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("interrupted"));
+    // A run into a folder without a checkpoint says nothing of the kind.
+    let o = flambeau(&with_out(&["checkerboard", "--epochs", "6"], &stopped), None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("interrupted run"), "{}", text(&o));
 }
 
 fn refused_linreg(dir: &Path) {

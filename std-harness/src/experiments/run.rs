@@ -132,26 +132,33 @@ fn resumed_run(dir: &Path) -> PathBuf {
 pub fn check_out(ctx: &Ctx, experiment: &str, args: &RunArgs) -> Result<RunArgs> {
     let out = out_dir(ctx, experiment, args);
     check_target(&out)?;
-    if let Some(dir) = &args.resume {
-        let folder = resumed_run(dir).join(checkpoint::DIR);
-        let any = std::fs::read_dir(&folder)
+    let holds_checkpoint = |run: &Path| {
+        std::fs::read_dir(run.join(checkpoint::DIR))
             .map(|d| {
                 d.flatten()
                     .any(|e| e.path().extension().is_some_and(|x| x == "safetensors"))
             })
-            .unwrap_or(false);
-        if !any {
-            let done = resumed_run(dir).join(crate::output::RESULTS).is_file();
-            let why = if done {
-                "no checkpoint: the run there completed (a run removes its checkpoints when it writes its results)"
-            } else {
-                "no checkpoint (a run writes DIR/checkpoint/ after every epoch); give the folder of an interrupted run"
-            };
-            return Err(Error::Checkpoint {
-                path: dir.clone(),
-                problem: why.to_owned(),
-            });
-        }
+            .unwrap_or(false)
+    };
+    if args.resume.is_none() && holds_checkpoint(&out) {
+        ctx.console.note(&format!(
+            "note: {} holds the checkpoint of an interrupted run; this run starts afresh and replaces it \
+             (to continue that run instead: --resume {})",
+            out.display(),
+            out.display()
+        ));
+    }
+    if let Some(dir) = args.resume.as_ref().filter(|d| !holds_checkpoint(&resumed_run(d))) {
+        let done = resumed_run(dir).join(crate::output::RESULTS).is_file();
+        let why = if done {
+            "no checkpoint: the run there completed (a run removes its checkpoints when it writes its results)"
+        } else {
+            "no checkpoint (a run writes DIR/checkpoint/ after every epoch); give the folder of an interrupted run"
+        };
+        return Err(Error::Checkpoint {
+            path: dir.clone(),
+            problem: why.to_owned(),
+        });
     }
     Ok(RunArgs {
         out: Some(out),
