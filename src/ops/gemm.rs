@@ -163,6 +163,21 @@ pub(crate) fn tn_finish<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, o
         }
         return;
     }
+    if finish.fresh && gy.len() == out {
+        // One row and a fresh output: each element is `0 + gy[o] x[i]` (the
+        // tiles' `0 + (0 + gy[o] x[i])`, the same value), row by row, with no
+        // tile of sums to hold.
+        for (gwr, &a) in gw.chunks_exact_mut(inp).zip(gy) {
+            if finish.saturate {
+                gwr.iter_mut()
+                    .zip(x)
+                    .for_each(|(g, &xi)| *g = (T::ZERO + a * xi).saturate());
+            } else {
+                gwr.iter_mut().zip(x).for_each(|(g, &xi)| *g = T::ZERO + a * xi);
+            }
+        }
+        return;
+    }
     // One block of rows (`FINISH_ROWS ≤ ROW_BLOCK`), finished as it is stored.
     match (finish.fresh, finish.saturate) {
         (false, false) => tn_acc_block::<T, false, false>(gy, x, gw, inp, out),
@@ -901,6 +916,8 @@ mod tests {
                 1.0
             });
             xs.iter_mut().zip(x).for_each(|(s, &v)| *s = v * k);
+            // zeros among the inputs, so that some products are `-0.0`
+            xs.iter_mut().step_by(7).for_each(|s| *s = T::ZERO);
             gys.iter_mut().zip(gy).for_each(|(s, &v)| *s = v * k);
             let start = values(&mut gwb, out * inp, 13);
             for fresh in [false, true] {
