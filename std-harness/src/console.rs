@@ -40,27 +40,26 @@ impl Console {
     /// A closed standard output (`flambeau ... | head`) is not an error: the
     /// line is dropped and the run goes on to write its files.
     pub fn say(&self, line: &str) {
-        if self.mute {
-            return;
-        }
-        let print = || {
-            let _ = writeln!(std::io::stdout().lock(), "{line}");
-        };
-        if self.multi.is_hidden() {
-            print();
-        } else {
-            self.multi.suspend(print);
-        }
+        self.print(line, false);
     }
 
     /// Prints a remark on standard error (results stay alone on standard
     /// output), above any progress bar; printed with `--quiet` too.
     pub fn note(&self, line: &str) {
+        self.print(line, true);
+    }
+
+    /// `line` on standard error or output, the stream locked only while it is written.
+    fn print(&self, line: &str, stderr: bool) {
         if self.mute {
             return;
         }
         let print = || {
-            let _ = writeln!(std::io::stderr().lock(), "{line}");
+            let _ = if stderr {
+                writeln!(std::io::stderr().lock(), "{line}")
+            } else {
+                writeln!(std::io::stdout().lock(), "{line}")
+            };
         };
         if self.multi.is_hidden() {
             print();
