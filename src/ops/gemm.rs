@@ -38,7 +38,7 @@
 //! at batch 256, so the crate has no such path.
 
 use super::kernel::{LANES, dot, reduce_lanes};
-use crate::float::Float;
+use crate::float::{Float, saturate_all};
 
 /// Rows of a tile (the row splits in [`nn_acc`] and [`dot_tile`] are written for 4).
 const MR: usize = 4;
@@ -159,7 +159,7 @@ pub(crate) fn tn_finish<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, o
         }
         tn_acc_tiled(gy, x, gw, inp, out);
         if finish.saturate {
-            gw.iter_mut().for_each(|v| *v = v.saturate());
+            saturate_all(gw);
         }
         return;
     }
@@ -168,12 +168,9 @@ pub(crate) fn tn_finish<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, o
         // tiles' `0 + (0 + gy[o] x[i])`, the same value), row by row, with no
         // tile of sums to hold.
         for (gwr, &a) in gw.chunks_exact_mut(inp).zip(gy) {
-            if finish.saturate {
-                gwr.iter_mut()
-                    .zip(x)
-                    .for_each(|(g, &xi)| *g = (T::ZERO + a * xi).saturate());
-            } else {
-                gwr.iter_mut().zip(x).for_each(|(g, &xi)| *g = T::ZERO + a * xi);
+            for (g, &xi) in gwr.iter_mut().zip(x) {
+                let v = T::ZERO + a * xi;
+                *g = if finish.saturate { v.saturate() } else { v };
             }
         }
         return;
