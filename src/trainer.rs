@@ -158,6 +158,12 @@ impl<'a, T: Float, M: Model, L: Loss<M::Output>, const B: usize> Trainer<'a, T, 
     /// # Errors
     /// [`Error::NoGradients`], or the optimiser's state error.
     pub fn step<O: Optimizer<T>>(&mut self, opt: &mut O) -> Result<T, Error> {
+        if let Some(lr) = opt.plain_sgd() {
+            // Plain SGD: each weight is updated as its gradient is finished.
+            let loss = self.evaluate();
+            self.graph.backward_sgd(self.loss, lr)?;
+            return Ok(loss);
+        }
         let loss = self.compute_grads()?;
         let (params, grads) = self.graph.params_and_grads();
         opt.step(params, grads)?;

@@ -5,8 +5,12 @@
 //! block, a weight used twice, a tied auto-encoder (a weight read by a
 //! dense layer and its transpose), a parameter no op reads, and operands
 //! large enough that the weight gradients saturate.
+//!
+//! `Graph::backward_sgd`, the walk of a training step with plain SGD, gives
+//! the bits of `zero_grad`, `backward` and `Sgd::step` on every parameter,
+//! gradient and value, in the same cases.
 
-use flambeau::{Error, Graph, Init, Layout, Node, ParamKind, Rank1, Rank2, Rng, Scalar, Shape, Var};
+use flambeau::{Error, Graph, Init, Layout, Node, Optimizer, ParamKind, Rank1, Rank2, Rng, Scalar, Sgd, Shape, Var};
 
 /// A graph builder: records the ops on `g`, fills the inputs with values up
 /// to `scale` and returns the loss.
@@ -30,39 +34,61 @@ fn layout() -> Layout {
     }
 }
 
-/// Runs `build` twice on fresh arenas, with the same parameters and inputs
-/// (inputs scaled by `scale`) and `rows` valid rows, once through each walk,
-/// the gradient store first filled with `junk`; returns both arenas.
-fn both_walks(build: Build, rows: usize, scale: f32, junk: f32) -> [Vec<f32>; 2] {
-    [false, true].map(|lazy| {
-        let mut tape = vec![Node::EMPTY; 32];
-        let mut arena = vec![0.0f32; layout().arena_len()];
-        {
-            let mut g = Graph::new(&mut tape, &mut arena, layout()).unwrap();
-            let loss = build(&mut g, scale);
-            g.init_params(&mut Rng::new(3));
-            g.set_rows(rows).unwrap();
-            g.forward();
-            g.param_grads_mut().fill(junk);
-            if lazy {
-                g.backward_from_zero(loss).unwrap();
-            } else {
+/// How a graph runs its backward walk.
+#[derive(Clone, Copy, Debug)]
+enum Walk {
+    /// `zero_grad`, `backward`.
+    Plain,
+    /// `backward_from_zero`.
+    FromZero,
+    /// `zero_grad`, `backward`, then `Sgd::step` over every parameter.
+    PlainSgd,
+    /// `backward_sgd`.
+    FusedSgd,
+}
+
+/// The learning rate of the SGD walks.
+const LR: f32 = 0.3;
+
+/// Runs `build` on a fresh arena, with the parameters and inputs of every
+/// run (inputs scaled by `scale`) and `rows` valid rows, through `walk`, the
+/// gradient store first filled with `junk`; returns the arena.
+fn run(build: Build, rows: usize, scale: f32, junk: f32, walk: Walk) -> Vec<f32> {
+    let mut tape = vec![Node::EMPTY; 32];
+    let mut arena = vec![0.0f32; layout().arena_len()];
+    {
+        let mut g = Graph::new(&mut tape, &mut arena, layout()).unwrap();
+        let loss = build(&mut g, scale);
+        g.init_params(&mut Rng::new(3));
+        g.set_rows(rows).unwrap();
+        g.forward();
+        g.param_grads_mut().fill(junk);
+        match walk {
+            Walk::Plain | Walk::PlainSgd => {
                 g.zero_grad();
                 g.backward(loss).unwrap();
             }
+            Walk::FromZero => g.backward_from_zero(loss).unwrap(),
+            Walk::FusedSgd => g.backward_sgd(loss, LR).unwrap(),
         }
-        arena
-    })
+        if let Walk::PlainSgd = walk {
+            let (params, grads) = g.params_and_grads();
+            Sgd::new(LR).step(params, grads).unwrap();
+        }
+    }
+    arena
 }
 
 fn assert_same(what: &str, build: Build, rows: usize, scale: f32) {
     for junk in [0.0, -0.0, 7.5, f32::NAN] {
-        let [plain, lazy] = both_walks(build, rows, scale, junk);
-        let first = plain.iter().zip(&lazy).position(|(a, b)| a.to_bits() != b.to_bits());
-        assert_eq!(
-            first, None,
-            "{what}, rows {rows}, scale {scale}, store filled with {junk}"
-        );
+        for (a, b) in [(Walk::Plain, Walk::FromZero), (Walk::PlainSgd, Walk::FusedSgd)] {
+            let (want, got) = (run(build, rows, scale, junk, a), run(build, rows, scale, junk, b));
+            let first = want.iter().zip(&got).position(|(p, q)| p.to_bits() != q.to_bits());
+            assert_eq!(
+                first, None,
+                "{what}, rows {rows}, scale {scale}, store filled with {junk}: {b:?} against {a:?}"
+            );
+        }
     }
 }
 
@@ -144,7 +170,7 @@ fn tied_auto_encoder() {
     assert_same("tied b9", tied::<9>, 9, 1.0);
 }
 
-/// Both walks refuse a graph without gradients and a loss that is not one
+/// Every walk refuses a graph without gradients and a loss that is not one
 /// of the graph's scalars, with the same errors.
 #[test]
 fn refuses_what_backward_refuses() {
@@ -152,13 +178,11 @@ fn refuses_what_backward_refuses() {
     let mut arena = vec![0.0f32; layout().arena_len()];
     let mut big = Graph::new(&mut tape, &mut arena, layout()).unwrap();
     let far = mlp::<1>(&mut big, 1.0);
-    for lazy in [false, true] {
-        let walk = |g: &mut Graph<'_, f32>, loss| {
-            if lazy {
-                g.backward_from_zero(loss)
-            } else {
-                g.backward(loss)
-            }
+    for lazy in [Walk::Plain, Walk::FromZero, Walk::FusedSgd] {
+        let walk = |g: &mut Graph<'_, f32>, loss| match lazy {
+            Walk::FromZero => g.backward_from_zero(loss),
+            Walk::FusedSgd => g.backward_sgd(loss, LR),
+            _ => g.backward(loss),
         };
         let (mut tape, mut arena) = (vec![Node::EMPTY; 32], vec![0.0f32; layout().arena_len()]);
         let mut small = Graph::new(&mut tape, &mut arena, layout()).unwrap();
@@ -167,7 +191,7 @@ fn refuses_what_backward_refuses() {
         small.forward();
         assert!(
             matches!(walk(&mut small, far), Err(Error::NotAScalar { .. })),
-            "lazy {lazy}"
+            "{lazy:?}"
         );
         let no_grads = Layout {
             grads: false,
@@ -177,7 +201,13 @@ fn refuses_what_backward_refuses() {
         let mut frozen = Graph::new(&mut tape, &mut arena, no_grads).unwrap();
         let x = input::<1, Rank1<3>>(&mut frozen, 1.0, 1);
         let m2 = frozen.mean(x).unwrap();
-        assert_eq!(walk(&mut frozen, m2), Err(Error::NoGradients), "lazy {lazy}");
-        assert_eq!(walk(&mut small, m), Ok(()), "lazy {lazy}");
+        assert_eq!(walk(&mut frozen, m2), Err(Error::NoGradients), "{lazy:?}");
+        assert_eq!(walk(&mut small, m), Ok(()), "{lazy:?}");
+        // A refused walk leaves the parameters as they were (`m` names an input of `big`).
+        big.init_params(&mut Rng::new(3));
+        big.param_grads_mut().fill(1.0);
+        let before = big.params().to_vec();
+        assert!(matches!(walk(&mut big, m), Err(Error::NotAScalar { .. })), "{lazy:?}");
+        assert_eq!(big.params(), &before[..], "{lazy:?}");
     }
 }

@@ -10,7 +10,9 @@
 use super::Graph;
 use crate::error::Error;
 use crate::float::{Float, saturate_all};
+use crate::ops::gemm::SgdStep;
 use crate::ops::{self, Op, Src};
+use crate::optim::sgd_update;
 use crate::shape::NodeId;
 use crate::shape::Scalar;
 use crate::tape::Node;
@@ -136,7 +138,7 @@ impl<T: Float> Graph<'_, T> {
     /// [`Error::NoGradients`] for an inference-only graph; [`Error::NotAScalar`]
     /// when `loss` is not a scalar of this graph.
     pub fn backward(&mut self, loss: Scalar) -> Result<(), Error> {
-        self.walk_backward(loss, false)
+        self.walk_backward(loss, false, None)
     }
 
     /// [`Graph::zero_grad`] then [`Graph::backward`], to the same bits, with
@@ -151,8 +153,60 @@ impl<T: Float> Graph<'_, T> {
         if !ops::TILED {
             // Microcontrollers: no one-pass forms, so the plain clear.
             self.zero_grad();
-            return self.walk_backward(loss, false);
+            return self.walk_backward(loss, false, None);
         }
+        self.clear_unwritten_param_grads(loss)?;
+        self.walk_backward(loss, true, None)
+    }
+
+    /// [`Graph::backward_from_zero`] then one plain SGD update of every
+    /// parameter, `p ← p − lr ∂p` saturated ([`Sgd`](crate::optim::Sgd)),
+    /// to the same bits and with the same gradients left in
+    /// [`Graph::param_grads`]. On a desktop core a weight whose only reader
+    /// is a dense layer takes its update inside the walk, as its gradient is
+    /// written (for a single row, in the same pass over memory); the other
+    /// parameters after the walk. This is what [`Trainer::step`](crate::Trainer::step)
+    /// calls for an optimiser whose [`plain_sgd`](crate::optim::Optimizer::plain_sgd)
+    /// is `Some`.
+    ///
+    /// # Errors
+    /// As [`Graph::backward`]; on an error no parameter has changed.
+    pub fn backward_sgd(&mut self, loss: Scalar, lr: T) -> Result<(), Error> {
+        if !ops::TILED {
+            self.backward_from_zero(loss)?;
+            let (params, grads) = self.params_and_grads();
+            for (p, &g) in params.iter_mut().zip(grads) {
+                *p = sgd_update(*p, g, lr);
+            }
+            return Ok(());
+        }
+        self.clear_unwritten_param_grads(loss)?;
+        self.walk_backward(loss, true, Some(lr))?;
+        let Graph {
+            tape,
+            nodes,
+            params,
+            param_grads,
+            ..
+        } = self;
+        let walked = walked(tape, *nodes, loss);
+        for (id, n) in tape.iter().enumerate().take(*nodes).filter(|(_, n)| n.is_param()) {
+            if updates_in_walk(walked, id as NodeId) {
+                continue;
+            }
+            let (Some(ps), Some(gs)) = (params.get_mut(n.range()), param_grads.get(n.range())) else {
+                continue;
+            };
+            for (p, &g) in ps.iter_mut().zip(gs) {
+                *p = sgd_update(*p, g, lr);
+            }
+        }
+        Ok(())
+    }
+
+    /// Clears the parameter gradients that the walk will not write in one pass
+    /// ([`Graph::backward_from_zero`] on a desktop core).
+    fn clear_unwritten_param_grads(&mut self, loss: Scalar) -> Result<(), Error> {
         if self.grads.is_empty() {
             return Err(Error::NoGradients);
         }
@@ -162,9 +216,7 @@ impl<T: Float> Graph<'_, T> {
             param_grads,
             ..
         } = self;
-        let walked = tape
-            .get(..=(loss.id as usize).min(nodes.saturating_sub(1)))
-            .unwrap_or(&[]);
+        let walked = walked(tape, *nodes, loss);
         for (id, p) in tape.iter().enumerate().take(*nodes).filter(|(_, n)| n.is_param()) {
             let first = first_use(walked, id as NodeId);
             let written = first.is_some_and(|(j, k)| walked.get(j).is_some_and(|n| ops::finishes(&n.op, k)));
@@ -172,12 +224,14 @@ impl<T: Float> Graph<'_, T> {
                 g.fill(T::ZERO);
             }
         }
-        self.walk_backward(loss, true)
+        Ok(())
     }
 
     /// The backward walk; `fresh_params`: the parameter gradients that
-    /// [`Graph::backward_from_zero`] left uncleared are written, not added to.
-    fn walk_backward(&mut self, loss: Scalar, fresh_params: bool) -> Result<(), Error> {
+    /// [`Graph::backward_from_zero`] left uncleared are written, not added to;
+    /// `sgd`: the learning rate of the update [`Graph::backward_sgd`] applies
+    /// in the walk to the weights of [`updates_in_walk`].
+    fn walk_backward(&mut self, loss: Scalar, fresh_params: bool, sgd: Option<T>) -> Result<(), Error> {
         if self.grads.is_empty() {
             return Err(Error::NoGradients);
         }
@@ -196,7 +250,7 @@ impl<T: Float> Graph<'_, T> {
             rows,
             ..
         } = self;
-        let rows = *rows;
+        let (rows, params, values): (usize, &mut [T], &[T]) = (*rows, params, values);
         // The gradients this walk reads and accumulates into start at zero. A small store (and
         // every store on a microcontroller) is cleared in one pass, cheaper than visiting the nodes.
         if ops::TILED && *values_used > SMALL_STORE {
@@ -214,10 +268,6 @@ impl<T: Float> Graph<'_, T> {
             .rev()
             .filter(|(_, n)| n.needs_grad && n.op.arity() > 0)
         {
-            let ins = node
-                .inputs
-                .map(|i| tape.get(i as usize).map_or(&[][..], |n| view(n, params, values, rows)));
-            let out = view(node, params, values, rows);
             let (grads_before, grads_after) = grads.split_at_mut((node.offset as usize).min(grads.len()));
             let grad_out = grads_after.get(..node.len_for(rows)).unwrap_or(&[]);
             for (k, &input) in node.inputs().iter().enumerate() {
@@ -229,10 +279,30 @@ impl<T: Float> Graph<'_, T> {
                 let Some(grad_in) = store.get_mut(start..start + src.len_for(rows)) else {
                     continue;
                 };
+                let node_input = |i: usize| -> &[T] {
+                    let n = node.inputs.get(i).and_then(|&i| tape.get(i as usize));
+                    n.map_or(&[][..], |n| view(n, params, values, rows))
+                };
                 if src.is_param() && ops::finishes(&node.op, k) {
                     let fresh = fresh_params && first_use(tape, input) == Some((j, k));
-                    ops::backward_finish(&node.op, ins, grad_out, grad_in, fresh);
+                    match sgd.filter(|_| fresh && updates_in_walk(tape, input)) {
+                        Some(lr) => {
+                            // The op reads only its input rows (never a parameter, by
+                            // `updates_in_walk`), so the weight can be updated as it goes.
+                            let x = tape
+                                .get(node.inputs[0] as usize)
+                                .map_or(&[][..], |n| view(n, &[], values, rows));
+                            let step = params.get_mut(src.range()).map(|w| SgdStep { lr, w });
+                            ops::backward_finish(&node.op, [x, &[], &[]], grad_out, grad_in, fresh, step);
+                        }
+                        None => {
+                            let ins = [node_input(0), node_input(1), node_input(2)];
+                            ops::backward_finish(&node.op, ins, grad_out, grad_in, fresh, None);
+                        }
+                    }
                 } else {
+                    let ins = [node_input(0), node_input(1), node_input(2)];
+                    let out = view(node, &[], values, rows);
                     ops::backward(&node.op, k, ins, out, grad_out, grad_in);
                     saturate_all(grad_in);
                 }
@@ -240,4 +310,33 @@ impl<T: Float> Graph<'_, T> {
         }
         Ok(())
     }
+}
+
+/// The nodes a backward walk from `loss` visits: the tape up to the loss.
+fn walked(tape: &[Node], nodes: usize, loss: Scalar) -> &[Node] {
+    tape.get(..=(loss.id as usize).min(nodes.saturating_sub(1)))
+        .unwrap_or(&[])
+}
+
+/// Whether [`Graph::backward_sgd`] updates parameter `id` inside the walk
+/// over `walked`: its one reader is an op that writes its gradient in one
+/// pass ([`ops::finishes`]) from a first input that is not a parameter, so
+/// no later step of the walk reads the weight and the op can read its input
+/// while the weight is written.
+fn updates_in_walk(walked: &[Node], id: NodeId) -> bool {
+    let mut reader = None;
+    for n in walked {
+        for (k, &i) in n.inputs().iter().enumerate() {
+            if i == id {
+                if reader.is_some() {
+                    return false;
+                }
+                reader = Some((n, k));
+            }
+        }
+    }
+    reader.is_some_and(|(n, k)| {
+        let first = n.inputs().first().and_then(|&x| walked.get(x as usize));
+        n.needs_grad && ops::finishes(&n.op, k) && first.is_some_and(|x| !x.is_param())
+    })
 }

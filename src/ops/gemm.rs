@@ -39,6 +39,7 @@
 
 use super::kernel::{LANES, dot, reduce_lanes};
 use crate::float::{Float, saturate_all};
+use crate::optim::sgd_update;
 
 /// Rows of a tile (the row splits in [`nn_acc`] and [`dot_tile`] are written for 4).
 const MR: usize = 4;
@@ -148,9 +149,47 @@ const _: () = assert!(FINISH_ROWS <= ROW_BLOCK, "a one-pass batch is one block")
 
 /// [`tn_acc`] on a tiled target, finishing every element of `gw` as `finish`
 /// says (a dense layer's weight gradient, written in one pass for a small
-/// batch).
+/// batch); with `step`, the weight `w` then takes its SGD update from the
+/// finished gradient ([`sgd_update`]), in the same pass for a single row.
 #[inline(never)]
-pub(crate) fn tn_finish<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out: usize, finish: Finish) {
+pub(crate) fn tn_finish<T: Float>(
+    gy: &[T],
+    x: &[T],
+    gw: &mut [T],
+    inp: usize,
+    out: usize,
+    finish: Finish,
+    step: Option<SgdStep<'_, T>>,
+) {
+    if finish.fresh && gy.len() == out {
+        // One row and a fresh output: each element is `0 + gy[o] x[i]` (the
+        // tiles' `0 + (0 + gy[o] x[i])`, the same value), row by row, with no
+        // tile of sums to hold.
+        let one = |a: T, xi: T| {
+            let v = T::ZERO + a * xi;
+            if finish.saturate { v.saturate() } else { v }
+        };
+        match step {
+            Some(SgdStep { lr, w }) => {
+                for ((gwr, wr), &a) in gw.chunks_exact_mut(inp).zip(w.chunks_exact_mut(inp)).zip(gy) {
+                    for (g, &xi) in gwr.iter_mut().zip(x) {
+                        *g = one(a, xi);
+                    }
+                    for (p, &g) in wr.iter_mut().zip(gwr.iter()) {
+                        *p = sgd_update(*p, g, lr);
+                    }
+                }
+            }
+            None => {
+                for (gwr, &a) in gw.chunks_exact_mut(inp).zip(gy) {
+                    for (g, &xi) in gwr.iter_mut().zip(x) {
+                        *g = one(a, xi);
+                    }
+                }
+            }
+        }
+        return;
+    }
     if gy.len() > FINISH_ROWS * out {
         // Many rows: the extra passes cost little next to the products, and the
         // plain kernel keeps its registers for them.
@@ -161,27 +200,29 @@ pub(crate) fn tn_finish<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, o
         if finish.saturate {
             saturate_all(gw);
         }
-        return;
-    }
-    if finish.fresh && gy.len() == out {
-        // One row and a fresh output: each element is `0 + gy[o] x[i]` (the
-        // tiles' `0 + (0 + gy[o] x[i])`, the same value), row by row, with no
-        // tile of sums to hold.
-        for (gwr, &a) in gw.chunks_exact_mut(inp).zip(gy) {
-            for (g, &xi) in gwr.iter_mut().zip(x) {
-                let v = T::ZERO + a * xi;
-                *g = if finish.saturate { v.saturate() } else { v };
-            }
+    } else {
+        // One block of rows (`FINISH_ROWS ≤ ROW_BLOCK`), finished as it is stored.
+        match (finish.fresh, finish.saturate) {
+            (false, false) => tn_acc_block::<T, false, false>(gy, x, gw, inp, out),
+            (true, false) => tn_acc_block::<T, true, false>(gy, x, gw, inp, out),
+            (false, true) => tn_acc_block::<T, false, true>(gy, x, gw, inp, out),
+            (true, true) => tn_acc_block::<T, true, true>(gy, x, gw, inp, out),
         }
-        return;
     }
-    // One block of rows (`FINISH_ROWS ≤ ROW_BLOCK`), finished as it is stored.
-    match (finish.fresh, finish.saturate) {
-        (false, false) => tn_acc_block::<T, false, false>(gy, x, gw, inp, out),
-        (true, false) => tn_acc_block::<T, true, false>(gy, x, gw, inp, out),
-        (false, true) => tn_acc_block::<T, false, true>(gy, x, gw, inp, out),
-        (true, true) => tn_acc_block::<T, true, true>(gy, x, gw, inp, out),
+    if let Some(SgdStep { lr, w }) = step {
+        for (p, &g) in w.iter_mut().zip(gw.iter()) {
+            *p = sgd_update(*p, g, lr);
+        }
     }
+}
+
+/// The SGD update [`tn_finish`] applies to a weight once its gradient is
+/// finished: the learning rate and the weight.
+pub(crate) struct SgdStep<'w, T> {
+    /// Learning rate.
+    pub lr: T,
+    /// The weight, `[out][in]` like its gradient.
+    pub w: &'w mut [T],
 }
 
 /// [`tn_acc`] as plain loops: the order the register kernels of
@@ -928,19 +969,41 @@ mod tests {
                     if saturate {
                         want.iter_mut().for_each(|v| *v = v.saturate());
                     }
-                    let mut got = [T::ZERO; MAX];
-                    let got = &mut got[..out * inp];
+                    let mut got_buf = [T::ZERO; MAX];
+                    let got = &mut got_buf[..out * inp];
                     if fresh {
                         got.fill(T::from_f64(f64::NAN));
                     } else {
                         got.copy_from_slice(start);
                     }
-                    tn_finish(gys, xs, got, inp, out, Finish { fresh, saturate });
+                    let mut again_buf = got_buf;
+                    let got = &mut got_buf[..out * inp];
+                    tn_finish(gys, xs, got, inp, out, Finish { fresh, saturate }, None);
                     let case = (rows, inp, out, fresh, saturate);
                     assert_eq!(differ(got, want), None, "rows, inp, out, fresh, saturate: {case:?}");
                     if saturate {
                         assert!(got.iter().all(|v| v.abs() <= T::SATURATION), "{case:?}");
                     }
+                    // With an SGD step: the same gradient, and the weight updated from it
+                    // as `sgd_update` would after the walk (some weights past the bound).
+                    let mut w_buf = [T::ZERO; MAX];
+                    let mut w_want = [T::ZERO; MAX];
+                    let w_want = &mut w_want[..out * inp];
+                    w_want.copy_from_slice(values(&mut w_buf, out * inp, 14));
+                    w_want.iter_mut().step_by(5).for_each(|v| *v = *v * k * k);
+                    let mut w_got = [T::ZERO; MAX];
+                    let w_got = &mut w_got[..out * inp];
+                    w_got.copy_from_slice(w_want);
+                    let lr = T::from_f64(0.37);
+                    w_want
+                        .iter_mut()
+                        .zip(want.iter())
+                        .for_each(|(p, &g)| *p = sgd_update(*p, g, lr));
+                    let again = &mut again_buf[..out * inp];
+                    let step = SgdStep { lr, w: w_got };
+                    tn_finish(gys, xs, again, inp, out, Finish { fresh, saturate }, Some(step));
+                    assert_eq!(differ(again, want), None, "with a step: {case:?}");
+                    assert_eq!(differ(w_got, w_want), None, "the step: {case:?}");
                 }
             }
             if scale > 1.0 {

@@ -393,11 +393,27 @@ pub(crate) fn finishes(op: &Op, k: usize) -> bool {
 /// [`backward`] for an input that [`finishes`] says has a one-pass form:
 /// the gradient is added to `grad_input` (to zero, without reading it, when
 /// `fresh`) and saturated, the bits of a clear, [`backward`] and the tape's
-/// saturating pass.
-pub(crate) fn backward_finish<T: Float>(op: &Op, ins: [&[T]; 3], grad_output: &[T], grad_input: &mut [T], fresh: bool) {
+/// saturating pass; with `step`, the parameter then takes its SGD update
+/// from the finished gradient. Reads only `ins[0]` of the inputs.
+pub(crate) fn backward_finish<T: Float>(
+    op: &Op,
+    ins: [&[T]; 3],
+    grad_output: &[T],
+    grad_input: &mut [T],
+    fresh: bool,
+    step: Option<gemm::SgdStep<'_, T>>,
+) {
     if let Op::Linear { inp, out } = *op {
         let finish = gemm::Finish { fresh, saturate: true };
-        gemm::tn_finish(grad_output, ins[0], grad_input, inp as usize, out as usize, finish);
+        gemm::tn_finish(
+            grad_output,
+            ins[0],
+            grad_input,
+            inp as usize,
+            out as usize,
+            finish,
+            step,
+        );
     }
 }
 

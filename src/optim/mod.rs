@@ -11,6 +11,7 @@ pub use adam::{Adam, AdamConfig};
 pub use decay::WeightDecay;
 pub use momentum::Momentum;
 pub use sgd::Sgd;
+pub(crate) use sgd::sgd_update;
 
 use crate::error::Error;
 use crate::float::Float;
@@ -32,6 +33,16 @@ pub trait Optimizer<T: Float> {
 
     /// Changes the learning rate (for schedules).
     fn set_lr(&mut self, lr: T);
+
+    /// `Some(lr)` when one update is plain SGD, `p ← p − lr ∂p` saturated
+    /// with no state, so that a training step may apply it to each
+    /// parameter inside the backward walk as soon as its gradient is
+    /// complete ([`Graph::backward_sgd`](crate::Graph::backward_sgd)), to
+    /// the bits of [`Optimizer::step`] after the walk. `None` (the default)
+    /// for every other optimiser.
+    fn plain_sgd(&self) -> Option<T> {
+        None
+    }
 }
 
 /// Checks that a state slice has room for `per_param × params` scalars.

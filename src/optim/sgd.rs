@@ -4,6 +4,14 @@ use super::Optimizer;
 use crate::error::Error;
 use crate::float::Float;
 
+/// One parameter's SGD update, `p − lr g` saturated: the one formula of
+/// [`Sgd::step`] and of the update a training step applies inside the
+/// backward walk ([`Graph::backward_sgd`](crate::Graph::backward_sgd)).
+#[inline(always)]
+pub(crate) fn sgd_update<T: Float>(p: T, g: T, lr: T) -> T {
+    (p - lr * g).saturate()
+}
+
 /// SGD without momentum; no state.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sgd<T> {
@@ -23,9 +31,13 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
 
     fn step(&mut self, params: &mut [T], grads: &[T]) -> Result<(), Error> {
         for (p, &g) in params.iter_mut().zip(grads) {
-            *p = (*p - self.lr * g).saturate();
+            *p = sgd_update(*p, g, self.lr);
         }
         Ok(())
+    }
+
+    fn plain_sgd(&self) -> Option<T> {
+        Some(self.lr)
     }
 
     fn lr(&self) -> T {
