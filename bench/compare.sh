@@ -10,7 +10,7 @@
 # Usage: bench/compare.sh [--peers] [--quick] [--save] [--runs N] [--rounds N]
 #                         [--budget SECONDS] [--min-time S] [--keep-runs]
 #                         [--only "W ..."] [--setup-only] [--report-only] [--reinstall]
-#   --peers          also the Rust peers (../shared/bench/rust-peers, built -C target-cpu=native)
+#   --peers          also the Rust peers (../shared/bench/rust-peers, built with flambeau's host flags)
 #   --quick          smoke test: every workload, 1 round, 0.2 s per cell (not for quoting)
 #   --save           also write the report to bench/latest.md
 #   --runs N         run the whole comparison N times (default 1); verdicts use every kept run
@@ -138,14 +138,14 @@ fi
 
 PEER_ARGS=()
 if [ "$PEERS" = 1 ]; then
-  echo "== building the Rust peers with -C target-cpu=native in $PEERS_DIR (the first build takes long)" >&2
+  echo "== building the Rust peers with -C target-cpu=native -C target-feature=-prefer-256-bit in $PEERS_DIR (the first build takes long)" >&2
   mkdir -p "$PEERS_DIR"
   # fresh copy of the sources; keep target/ (the build) from earlier runs
   find "$PEERS_DIR" -mindepth 1 -maxdepth 1 ! -name target -exec rm -rf {} +
   cp -R "$PEERS_SRC/." "$PEERS_DIR/"
   chmod -R u+w "$PEERS_DIR"
   (cd "$PEERS_DIR" && env -u CARGO_TARGET_DIR -u CARGO_BUILD_RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS \
-     RUSTFLAGS="-C target-cpu=native" CARGO_TARGET_DIR="$PEERS_DIR/target/native" \
+     RUSTFLAGS="-C target-cpu=native -C target-feature=-prefer-256-bit" CARGO_TARGET_DIR="$PEERS_DIR/target/native" \
      cargo build --release --workspace --bins --quiet) >&2 || die "the Rust peers did not build (see above)"
   PEER_ARGS=(--peers "$PEERS_DIR/target/native/release")
 fi

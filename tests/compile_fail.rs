@@ -9,9 +9,18 @@
 //! `cargo check` accepts them. The pass case below makes trybuild run
 //! `cargo build` for every case, and shows the same layers with the right
 //! sizes do compile (so each failure is the size, not the wiring).
+//!
+//! The cases build in a target folder outside the workspace, so that the
+//! workspace's host flags (`.cargo/config.toml`) do not reach them: one of
+//! those, a tuning flag of the code generator, makes rustc print a warning
+//! that the `.stderr` files would otherwise have to hold.
 
 #[test]
 fn shape_mismatches_do_not_compile() {
+    let dir = std::env::temp_dir().join("flambeau-trybuild");
+    // SAFETY: this is the only test of its binary, so no other thread reads
+    // or writes the environment meanwhile.
+    unsafe { std::env::set_var("CARGO_TARGET_DIR", &dir) };
     let t = trybuild::TestCases::new();
     t.pass("tests/compile_pass/*.rs");
     t.compile_fail("tests/compile_fail/*.rs");
