@@ -3,7 +3,7 @@
 //! networks. The full benchmark against PyTorch and the Rust libraries is
 //! `cargo bench -p flambeau-harness --bench speed`.
 //!
-//! `cargo run --release --example kernel_bench [dense|train1|train32|train256|train7291|infer1|infer256|cnn] (a prefix picks several)`
+//! `cargo run --release --example kernel_bench [dense|peak|train1|train32|train256|train7291|infer1|infer256|cnn] (a prefix picks several)`
 //! (CPU time of the benchmarking thread, so a busy machine skews it less).
 
 use flambeau::{
@@ -116,6 +116,30 @@ fn dense<const B: usize, const I: usize, const O: usize>() -> (f64, f64) {
     (median(f), median(bw))
 }
 
+/// 12 independent chains of 16 lanes, each step `c ← c·b + a` computed by
+/// `step`, `n` steps: GFLOP/s (two per lane and step).
+fn chains(n: usize, step: impl Fn(f32) -> f32) -> f64 {
+    let mut c = [[1.0f32; 16]; 12];
+    let s = Instant::now();
+    for _ in 0..n {
+        for ch in &mut c {
+            *ch = ch.map(&step);
+        }
+    }
+    std::hint::black_box(&c);
+    (n * 12 * 16 * 2) as f64 / s.elapsed().as_secs_f64() / 1e9
+}
+
+/// The core's vector peak in the kernels' form, a multiply then an add
+/// (two instructions), and in SGEMM's, a fused multiply-add (one): on a
+/// core whose multiplies and adds share the same pipes the first is half
+/// the second.
+fn peak() -> (f64, f64) {
+    let (a, b) = (std::hint::black_box(1e-7f32), std::hint::black_box(0.999_999_9f32));
+    let n = 20_000_000;
+    (chains(n, |v| v * b + a), chains(n, |v| v.mul_add(b, a)))
+}
+
 fn main() {
     let only = std::env::args().nth(1).unwrap_or_default();
     let run = |name: &str| only.is_empty() || name.starts_with(&only);
@@ -135,6 +159,12 @@ fn main() {
         println!("dense 128→64 b16   GFLOP/s fwd/bwd: {:?}", dense::<16, 128, 64>());
         println!("dense 64→10 b256   GFLOP/s fwd/bwd: {:?}", dense::<256, 64, 10>());
         println!("dense 256→128 b2048 GFLOP/s fwd/bwd: {:?}", dense::<2048, 256, 128>());
+    }
+    if run("peak") {
+        for _ in 0..3 {
+            let (separate, fused) = peak();
+            println!("vector peak GFLOP/s, multiply then add: {separate:.1}, fused multiply-add: {fused:.1}");
+        }
     }
     if run("train1") {
         println!(

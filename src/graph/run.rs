@@ -4,8 +4,9 @@
 //! parameter used twice collects both contributions). The one exception is
 //! a dense layer's weight gradient on a desktop core, which its kernel
 //! saturates as it stores it, and writes from zero on a training step's
-//! first contribution ([`Graph::backward_from_zero`]): same bits, fewer
-//! passes over the largest gradients.
+//! first contribution ([`Graph::backward_from_zero`]), then, in a plain
+//! SGD step, applies to the weight itself ([`Graph::backward_sgd`]): same
+//! bits, fewer passes over the largest gradients and parameters.
 
 use super::Graph;
 use crate::error::Error;
