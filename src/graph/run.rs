@@ -176,9 +176,7 @@ impl<T: Float> Graph<'_, T> {
         if !ops::TILED {
             self.backward_from_zero(loss)?;
             let (params, grads) = self.params_and_grads();
-            for (p, &g) in params.iter_mut().zip(grads) {
-                *p = sgd_update(*p, g, lr);
-            }
+            sgd_update(params, grads, lr);
             return Ok(());
         }
         self.clear_unwritten_param_grads(loss)?;
@@ -198,9 +196,7 @@ impl<T: Float> Graph<'_, T> {
             let (Some(ps), Some(gs)) = (params.get_mut(n.range()), param_grads.get(n.range())) else {
                 continue;
             };
-            for (p, &g) in ps.iter_mut().zip(gs) {
-                *p = sgd_update(*p, g, lr);
-            }
+            sgd_update(ps, gs, lr);
         }
         Ok(())
     }

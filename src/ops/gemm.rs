@@ -169,23 +169,16 @@ pub(crate) fn tn_finish<T: Float>(
             let v = T::ZERO + a * xi;
             if finish.saturate { v.saturate() } else { v }
         };
-        match step {
-            Some(SgdStep { lr, w }) => {
-                for ((gwr, wr), &a) in gw.chunks_exact_mut(inp).zip(w.chunks_exact_mut(inp)).zip(gy) {
-                    for (g, &xi) in gwr.iter_mut().zip(x) {
-                        *g = one(a, xi);
-                    }
-                    for (p, &g) in wr.iter_mut().zip(gwr.iter()) {
-                        *p = sgd_update(*p, g, lr);
-                    }
-                }
+        let mut step = step.map(|SgdStep { lr, w }| (lr, w.chunks_exact_mut(inp)));
+        for (gwr, &a) in gw.chunks_exact_mut(inp).zip(gy) {
+            for (g, &xi) in gwr.iter_mut().zip(x) {
+                *g = one(a, xi);
             }
-            None => {
-                for (gwr, &a) in gw.chunks_exact_mut(inp).zip(gy) {
-                    for (g, &xi) in gwr.iter_mut().zip(x) {
-                        *g = one(a, xi);
-                    }
-                }
+            // the row's update while the row is in the L1 cache
+            if let Some((lr, w_rows)) = &mut step
+                && let Some(wr) = w_rows.next()
+            {
+                sgd_update(wr, gwr, *lr);
             }
         }
         return;
@@ -210,9 +203,7 @@ pub(crate) fn tn_finish<T: Float>(
         }
     }
     if let Some(SgdStep { lr, w }) = step {
-        for (p, &g) in w.iter_mut().zip(gw.iter()) {
-            *p = sgd_update(*p, g, lr);
-        }
+        sgd_update(w, gw, lr);
     }
 }
 
@@ -995,10 +986,7 @@ mod tests {
                     let w_got = &mut w_got[..out * inp];
                     w_got.copy_from_slice(w_want);
                     let lr = T::from_f64(0.37);
-                    w_want
-                        .iter_mut()
-                        .zip(want.iter())
-                        .for_each(|(p, &g)| *p = sgd_update(*p, g, lr));
+                    sgd_update(w_want, want, lr);
                     let again = &mut again_buf[..out * inp];
                     let step = SgdStep { lr, w: w_got };
                     tn_finish(gys, xs, again, inp, out, Finish { fresh, saturate }, Some(step));

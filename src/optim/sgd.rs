@@ -4,12 +4,15 @@ use super::Optimizer;
 use crate::error::Error;
 use crate::float::Float;
 
-/// One parameter's SGD update, `p − lr g` saturated: the one formula of
-/// [`Sgd::step`] and of the update a training step applies inside the
-/// backward walk ([`Graph::backward_sgd`](crate::Graph::backward_sgd)).
+/// The SGD update of a slice of parameters from their gradients, `p − lr g`
+/// saturated: the one loop of [`Sgd::step`] and of the updates a training
+/// step applies in and after the backward walk
+/// ([`Graph::backward_sgd`](crate::Graph::backward_sgd)).
 #[inline(always)]
-pub(crate) fn sgd_update<T: Float>(p: T, g: T, lr: T) -> T {
-    (p - lr * g).saturate()
+pub(crate) fn sgd_update<T: Float>(params: &mut [T], grads: &[T], lr: T) {
+    for (p, &g) in params.iter_mut().zip(grads) {
+        *p = (*p - lr * g).saturate();
+    }
 }
 
 /// SGD without momentum; no state.
@@ -30,9 +33,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     const STATE_PER_PARAM: usize = 0;
 
     fn step(&mut self, params: &mut [T], grads: &[T]) -> Result<(), Error> {
-        for (p, &g) in params.iter_mut().zip(grads) {
-            *p = sgd_update(*p, g, self.lr);
-        }
+        sgd_update(params, grads, self.lr);
         Ok(())
     }
 
