@@ -23,10 +23,10 @@ UNITS = {"train": "s/epoch", "infer": "µs/sample", "fwd": "GFLOP/s", "bwd": "GF
 TORCH = ("torch", "torch-foreach", "torch-fused", "torch-compile")
 NUMPY_TORCH = ("numpy",) + TORCH
 INFER_PEERS = ("torch-script", "onnxruntime", "tract")
-SYSTEM_ORDER = ("flambeau", "numpy", "torch", "torch-foreach", "torch-fused", "torch-compile", "torch-script",
+SYSTEM_ORDER = ("flambeau", "flambeau-fma", "numpy", "torch", "torch-foreach", "torch-fused", "torch-compile", "torch-script",
                 "torch-nomkldnn", "onnxruntime", "tract", "jax", "dfdx", "candle", "burn-ndarray", "burn-flex")
 SYSTEM_NAMES = {
-    "flambeau": "flambeau", "numpy": "NumPy", "torch": "PyTorch eager", "torch-foreach": "PyTorch SGD foreach",
+    "flambeau": "flambeau", "flambeau-fma": "flambeau, opt-in fma", "numpy": "NumPy", "torch": "PyTorch eager", "torch-foreach": "PyTorch SGD foreach",
     "torch-fused": "PyTorch SGD fused", "torch-compile": "PyTorch torch.compile",
     "torch-script": "TorchScript frozen", "torch-nomkldnn": "PyTorch, oneDNN off", "onnxruntime": "ONNX Runtime",
     "tract": "tract", "jax": "JAX jit", "dfdx": "dfdx", "candle": "candle", "burn-ndarray": "burn ndarray",
@@ -185,23 +185,25 @@ def table(run):
     return lines
 
 
-def targets():
-    """(label, function(run) -> list of per-round figures, threshold, unit of the figure)."""
+def targets(ours="flambeau"):
+    """(label, function(run) -> list of per-round figures, threshold, unit of the figure) for the
+    system `ours`: flambeau's default build, or "flambeau-fma" (the opt-in fused order)."""
     t = []
     for b, x in ((256, 1.2), (7291, 1.2), (32, 3.0), (1, 10.0)):
         t.append((f"MLP training b{b}: ≥ {x}× the best of NumPy and PyTorch (any configuration)",
-                  lambda run, b=b: run.ratios(f"mlp-train-b{b}", NUMPY_TORCH), x))
+                  lambda run, b=b: run.ratios(f"mlp-train-b{b}", NUMPY_TORCH, ours=ours), x))
     t.append(("MLP inference b1: ≥ 3× TorchScript frozen",
-              lambda run: run.ratios("mlp-infer-b1", ("torch-script",)), 3.0))
-    t.append(("MLP inference b1: ≥ 2× ONNX Runtime", lambda run: run.ratios("mlp-infer-b1", ("onnxruntime",)), 2.0))
-    t.append(("MLP inference b1: ≥ 2× tract", lambda run: run.ratios("mlp-infer-b1", ("tract",)), 2.0))
+              lambda run: run.ratios("mlp-infer-b1", ("torch-script",), ours=ours), 3.0))
+    t.append(("MLP inference b1: ≥ 2× ONNX Runtime",
+              lambda run: run.ratios("mlp-infer-b1", ("onnxruntime",), ours=ours), 2.0))
+    t.append(("MLP inference b1: ≥ 2× tract", lambda run: run.ratios("mlp-infer-b1", ("tract",), ours=ours), 2.0))
     t.append(("MLP inference b256: ≥ 1.3× the best of TorchScript frozen, ONNX Runtime, tract",
-              lambda run: run.ratios("mlp-infer-b256", INFER_PEERS), 1.3))
+              lambda run: run.ratios("mlp-infer-b256", INFER_PEERS, ours=ours), 1.3))
 
     def mem(run):
         out = []
         for r in run.rounds:
-            f = run.v.get(("flambeau", "mlp-train-b256"), {}).get(r)
+            f = run.v.get((ours, "mlp-train-b256"), {}).get(r)
             p = run.v.get(("torch", "mlp-train-b256"), {}).get(r)
             if f and p and None not in (f[4].get("rss_peak_kb"), p[4].get("rss_peak_kb")):
                 fm = f[4]["rss_peak_kb"] - f[4]["rss_base_kb"]
@@ -213,20 +215,23 @@ def targets():
         t.append((f"{w.replace('dense-', 'dense 256x256 b256 ').replace('fwd', 'forward').replace('bwd', 'backward')}:"
                   " ≥ 80 % of the best single-thread SGEMM 256 (NumPy/OpenBLAS, PyTorch)",
                   lambda run, w=w: [x for x in (
-                      (run.value("flambeau", w, r) or 0) / (run.best(("numpy", "torch"), "sgemm-256", r) or 1e99)
+                      (run.value(ours, w, r) or 0) / (run.best(("numpy", "torch"), "sgemm-256", r) or 1e99)
                       for r in run.rounds) if x > 0], 0.8))
     for b in (256, 7291):
         t.append((f"flambeau 2 threads vs 1 thread, MLP training b{b}: ≥ 1.8×",
-                  lambda run, b=b: run.ratios(f"mlp-train-b{b}", ("flambeau",), ours_workload=f"mlp-train-b{b}-t2"),
+                  lambda run, b=b: run.ratios(f"mlp-train-b{b}", (ours,), ours=ours,
+                                              ours_workload=f"mlp-train-b{b}-t2"),
                   1.8))
-    t.append((ceiling.LABEL, ceiling.figures, None))
+    if ours == "flambeau":
+        t.append((ceiling.LABEL, ceiling.figures, None))
     t.append(("Conv2d LeNet training b32: ≥ 2× PyTorch (best of eager, fused SGD, oneDNN off)",
-              lambda run: run.ratios("conv2d-train-b32", ("torch", "torch-fused", "torch-nomkldnn")), 2.0))
+              lambda run: run.ratios("conv2d-train-b32", ("torch", "torch-fused", "torch-nomkldnn"), ours=ours),
+              2.0))
     return [(label, f, x, involved(label)) for label, f, x in t]
 
 
 def involved(label):
-    """The workloads a target's figures come from."""
+    """The workloads a target's figures come from (noise is counted over every system's cells of them)."""
     if label.startswith("MLP training b"):
         return [f"mlp-train-b{label.split('b')[1].split(':')[0]}"]
     if label.startswith("MLP inference b"):
@@ -280,6 +285,17 @@ def judge(figures, x, min_runs, n_noisy=0, n_cells=0):
     return per_run, verdict
 
 
+def verdicts(out, runs, ours, min_runs):
+    """Appends the verdict table of system `ours` to the lines `out`."""
+    out.append("| target | per run: median [min–max over rounds] | noisy cells | verdict |")
+    out.append("| --- | --- | --- | --- |")
+    for label, f, x, ws in targets(ours):
+        noisy = [noisy_share(run, ws) for run in runs]
+        n_noisy, n_cells = sum(k for k, _ in noisy), sum(n for _, n in noisy)
+        per_run, verdict = judge([f(run) for run in runs], x, min_runs, n_noisy, n_cells)
+        out.append(f"| {label} | {'; '.join(per_run)} | {n_noisy}/{n_cells} | {verdict} |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("runs", nargs="+")
@@ -297,13 +313,16 @@ def main():
                "cells behind the figures that had fewer than 3 quiet samples, and a verdict drawn mostly from them "
                "says so.")
     out.append("")
-    out.append("| target | per run: median [min–max over rounds] | noisy cells | verdict |")
-    out.append("| --- | --- | --- | --- |")
-    for label, f, x, ws in targets():
-        noisy = [noisy_share(run, ws) for run in runs]
-        n_noisy, n_cells = sum(k for k, _ in noisy), sum(n for _, n in noisy)
-        per_run, verdict = judge([f(run) for run in runs], x, a.min_runs, n_noisy, n_cells)
-        out.append(f"| {label} | {'; '.join(per_run)} | {n_noisy}/{n_cells} | {verdict} |")
+    verdicts(out, runs, "flambeau", a.min_runs)
+    if any(s == "flambeau-fma" for run in runs for (s, _) in run.v):
+        out.append("")
+        out.append("### The opt-in fused order (`--features fma`), apart")
+        out.append("")
+        out.append("The same targets for the speed bench built with the core's `fma` feature: every product "
+                   "summed with fused multiply-adds in the same lane order (reproducible across machines built "
+                   "with it, but not the default's bits).")
+        out.append("")
+        verdicts(out, runs, "flambeau-fma", a.min_runs)
     for i, run in enumerate(runs, 1):
         m = run.meta
         out.append("")

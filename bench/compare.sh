@@ -7,10 +7,12 @@
 # report with the targets' verdicts over every run kept in OUT/runs/.
 # Not part of CI. See bench/README.md.
 #
-# Usage: bench/compare.sh [--peers] [--quick] [--save] [--runs N] [--rounds N]
+# Usage: bench/compare.sh [--peers] [--no-fma] [--quick] [--save] [--runs N] [--rounds N]
 #                         [--budget SECONDS] [--min-time S] [--keep-runs]
 #                         [--only "W ..."] [--setup-only] [--report-only] [--reinstall]
 #   --peers          also the Rust peers (../shared/bench/rust-peers, built with flambeau's host flags)
+#   --no-fma         leave out "flambeau-fma", the speed bench built with the core's opt-in
+#                    `fma` feature (fused multiply-adds), whose verdicts are reported apart
 #   --quick          smoke test: every workload, 1 round, 0.2 s per cell (not for quoting)
 #   --save           also write the report to bench/latest.md
 #   --runs N         run the whole comparison N times (default 1); verdicts use every kept run
@@ -38,13 +40,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-PEERS=0 QUICK=0 SAVE=0 SETUP_ONLY=0 REINSTALL=0 KEEP=0 REPORT_ONLY=0
+FMA=1 PEERS=0 QUICK=0 SAVE=0 SETUP_ONLY=0 REINSTALL=0 KEEP=0 REPORT_ONLY=0
 RUNS=1 ROUNDS=3 BUDGET="" MIN_TIME=1 ONLY=""
 die() { echo "error: $*" >&2; exit 2; }
 num() { [[ "$2" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "$1 takes a number, got '$2'"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --peers) PEERS=1 ;;
+    --no-fma) FMA=0 ;;
     --quick) QUICK=1 ;;
     --save) SAVE=1 ;;
     --keep-runs) KEEP=1 ;;
@@ -128,6 +131,20 @@ for line in sys.stdin:
 [ -n "$FLAMBEAU_EXE" ] && [ -x "$FLAMBEAU_EXE" ] ||
   die "could not build the speed bench: run 'cargo bench -p flambeau-harness --bench speed --no-run' to see why"
 
+FMA_ARGS=()
+if [ "$FMA" = 1 ]; then
+  echo "== building the speed bench with the opt-in fused order (--features fma)" >&2
+  FMA_EXE=$(cargo bench -p flambeau-harness --bench speed --features fma --no-run --message-format=json 2>/dev/null |
+    "$PY" -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "speed" and m.get("executable"):
+        print(m["executable"])') || true
+  [ -n "$FMA_EXE" ] && [ -x "$FMA_EXE" ] ||
+    die "could not build the fma speed bench: run 'cargo bench -p flambeau-harness --bench speed --features fma --no-run' to see why"
+  FMA_ARGS=(--flambeau-fma "$FMA_EXE")
+fi
+
 echo "== building the tract peer (bench/tract-peer, its own workspace)" >&2
 TRACT_ARGS=()
 if (cd bench/tract-peer && cargo build --release --locked --quiet) >&2; then
@@ -175,7 +192,7 @@ for i in $(seq 1 "$RUNS"); do
   t0=$(now)
   "$PY" bench/driver.py --out "$OUT/runs/$(date -u +%Y%m%dT%H%M%SZ).json" --data "$USPS" --python "$PY" \
     --flambeau "$FLAMBEAU_EXE" --onnx "$OUT/onnx" --rounds "$ROUNDS" --min-time "$MIN_TIME" \
-    ${TRACT_ARGS[@]+"${TRACT_ARGS[@]}"} ${PEER_ARGS[@]+"${PEER_ARGS[@]}"} ${QUICK_ARG[@]+"${QUICK_ARG[@]}"} \
+    ${FMA_ARGS[@]+"${FMA_ARGS[@]}"} ${TRACT_ARGS[@]+"${TRACT_ARGS[@]}"} ${PEER_ARGS[@]+"${PEER_ARGS[@]}"} ${QUICK_ARG[@]+"${QUICK_ARG[@]}"} \
     ${BUDGET_ARG[@]+"${BUDGET_ARG[@]}"}
   LAST_RUN=$(( $(now) - t0 ))
 done
@@ -188,7 +205,7 @@ RUN_FILES=("$OUT"/runs/*.json)
 {
   echo "# flambeau — speed against its peers"
   echo
-  echo "- command: \`bench/compare.sh$([ "$PEERS" = 1 ] && echo " --peers")$([ "$QUICK" = 1 ] && echo " --quick") --runs $RUNS --rounds $ROUNDS$([ -n "$BUDGET" ] && echo " --budget $BUDGET")$([ "$MIN_TIME" != 1 ] && echo " --min-time $MIN_TIME")$([ -n "$ONLY" ] && echo " --only \"$ONLY\"")\`;" \
+  echo "- command: \`bench/compare.sh$([ "$PEERS" = 1 ] && echo " --peers")$([ "$FMA" = 0 ] && echo " --no-fma")$([ "$QUICK" = 1 ] && echo " --quick") --runs $RUNS --rounds $ROUNDS$([ -n "$BUDGET" ] && echo " --budget $BUDGET")$([ "$MIN_TIME" != 1 ] && echo " --min-time $MIN_TIME")$([ -n "$ONLY" ] && echo " --only \"$ONLY\"")\`;" \
        "runs $(( T_END - T_RUNS )) s, whole script $(( T_END - T_START )) s (builds included)"
   echo "- $(rustc --version); $("$PY" -c 'import sys, torch, numpy, onnxruntime, jax; print(f"Python {sys.version.split()[0]}, torch {torch.__version__}, numpy {numpy.__version__}, onnxruntime {onnxruntime.__version__}, jax {jax.__version__}")')"
   [ -f "$VENV/.install-seconds" ] && echo "- virtual environment, when it was created: $(cat "$VENV/.install-seconds") s, $(cat "$VENV/.install-size")"

@@ -118,7 +118,7 @@ class Plan:
         t = str(threads_of(workload))
         for v in THREAD_VARS:
             env[v] = t
-        if system not in ("flambeau", "tract") and system not in PEER_LIBS:
+        if system not in ("flambeau", "flambeau-fma", "tract") and system not in PEER_LIBS:
             for v in UNSET_FOR_PYTHON:
                 env.pop(v, None)
         if system in PEER_LIBS:
@@ -134,6 +134,8 @@ class Plan:
         mt = str(a.min_time)
         if system == "flambeau":
             return [a.flambeau, workload, "--min-time", mt, "--data", a.data]
+        if system == "flambeau-fma":
+            return [a.flambeau_fma, workload, "--min-time", mt, "--data", a.data]
         if system == "tract":
             b = workload.split("-b")[-1]
             return [a.tract, os.path.join(a.onnx, f"mlp-b{b}.onnx"), os.path.join(a.onnx, "usps-test-1792.f32"), b,
@@ -209,6 +211,8 @@ def main():
     ap.add_argument("--data", required=True, help="folder with the USPS IDX .gz files")
     ap.add_argument("--python", required=True, help="the virtual environment's python")
     ap.add_argument("--flambeau", required=True, help="the speed bench executable")
+    ap.add_argument("--flambeau-fma", default=None,
+                    help="the speed bench built with --features fma (the opt-in fused order), run as its own system")
     ap.add_argument("--tract", default=None, help="the tract peer's executable")
     ap.add_argument("--peers", default=None, help="release folder of the Rust peers' binaries")
     ap.add_argument("--onnx", required=True, help="folder for the exported ONNX files")
@@ -223,7 +227,7 @@ def main():
     a = ap.parse_args()
     if a.rounds < 1 or a.min_time < 0:
         sys.exit("error: --rounds must be at least 1 and --min-time not negative")
-    for exe in (a.python, a.flambeau):
+    for exe in (a.python, a.flambeau) + ((a.flambeau_fma,) if a.flambeau_fma else ()):
         if not os.access(exe, os.X_OK):
             sys.exit(f"error: {exe} is not an executable")
     t_start = time.perf_counter()
@@ -237,6 +241,8 @@ def main():
         sys.exit(f"error: {a.flambeau} list failed: {r.stderr.strip()}")
     for w in r.stdout.split():
         plan.add("flambeau", w)
+        if a.flambeau_fma and w != "ceiling-fwd-t2":  # the machine's ceiling is measured once
+            plan.add("flambeau-fma", w)
     r = subprocess.run([a.python, os.path.join(HERE, "py_cell.py"), "list"], capture_output=True, text=True,
                        check=False)
     if r.returncode != 0:

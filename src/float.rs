@@ -22,7 +22,8 @@ use crate::io::{Dtype, TensorData};
 ///
 /// The maths functions forward to `libm` (and, for `f32`'s `exp` and `tanh`,
 /// to the crate's vectorisable approximations within 2 ulp), so results are
-/// the same on every target: no platform `libm`, no fused multiply-add.
+/// the same on every target: no platform `libm`, and no fused multiply-add
+/// unless the `fma` feature asks for one ([`Float::fused_mul_add`]).
 pub trait Float:
     Copy
     + Default
@@ -71,6 +72,10 @@ pub trait Float:
     fn sqrt(self) -> Self;
     /// Absolute value.
     fn abs(self) -> Self;
+    /// `self · a + b` rounded once (IEEE 754 `fusedMultiplyAdd`): the same
+    /// bits on every target. The product sums of the kernels use it when
+    /// the crate's `fma` feature is on.
+    fn fused_mul_add(self, a: Self, b: Self) -> Self;
     /// `true` unless infinite or NaN.
     fn is_finite(self) -> bool;
     /// `true` for NaN.
@@ -139,10 +144,11 @@ pub trait Float:
     }
 }
 
-/// Implements [`Float`] for one primitive type; the bodies only forward to `libm`.
+/// Implements [`Float`] for one primitive type; the bodies only forward to `libm`
+/// (and the crate's own `exp`, `tanh` and fused multiply-add).
 macro_rules! impl_float {
     ($t:ty, $dtype:ident, $sat:expr, $exp_max:expr, $eps:expr,
-     $exp:path, $ln:path, $ln1p:path, $tanh:path, $sqrt:path, $fabs:path) => {
+     $exp:path, $ln:path, $ln1p:path, $tanh:path, $sqrt:path, $fabs:path, $fma:path) => {
         impl Float for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -188,6 +194,10 @@ macro_rules! impl_float {
             fn abs(self) -> Self {
                 $fabs(self)
             }
+            #[inline(always)]
+            fn fused_mul_add(self, a: Self, b: Self) -> Self {
+                $fma(self, a, b)
+            }
             #[inline]
             fn is_finite(self) -> bool {
                 <$t>::is_finite(self)
@@ -223,7 +233,8 @@ impl_float!(
     libm::log1pf,
     crate::fastmath::tanhf,
     libm::sqrtf,
-    libm::fabsf
+    libm::fabsf,
+    crate::fma::fmaf
 );
 impl_float!(
     f64,
@@ -236,7 +247,8 @@ impl_float!(
     libm::log1p,
     libm::tanh,
     libm::sqrt,
-    libm::fabs
+    libm::fabs,
+    crate::fma::fma
 );
 
 // `1 − PROB_EPS` must stay below 1 in the type, or `ln(1 − p)` could be `ln 0`.

@@ -39,9 +39,11 @@
 //! bounds are named constants of [`Float`], documented in one place
 //! ([`float`]).
 #![no_std]
-// `unsafe` is denied everywhere but in two documented modules: the Cortex-M4/M7
+// `unsafe` is denied everywhere but in three documented modules: the Cortex-M4/M7
 // int8 dot product (`src/quant/dot.rs`), which measured 3.4× fewer instructions,
-// and the view of aligned float bytes as floats (`src/ops/regs/view.rs`).
+// the view of aligned float bytes as floats (`src/ops/regs/view.rs`), and the
+// fused multiply-add of the opt-in `fma` feature (`src/fma.rs`), which LLVM
+// vectorises where `libm`'s call would not be.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
@@ -55,6 +57,7 @@ struct ReadmeDoctests;
 
 mod error;
 mod fastmath;
+mod fma;
 mod footprint;
 mod graph;
 mod init;

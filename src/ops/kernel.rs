@@ -23,6 +23,25 @@ use crate::float::Float;
 /// demos compare against.
 pub(crate) const LANES: usize = 8;
 
+/// Whether the product sums are fused multiply-adds (the opt-in `fma`
+/// feature) rather than a multiply then an add (the default).
+pub(crate) const FUSED: bool = cfg!(feature = "fma");
+
+/// `s + p · q`, the one step of every product sum in the kernels: a
+/// multiply then an add by default (each rounded, the bits every target
+/// computes with its plain instructions), or with the `fma` feature
+/// [`Float::fused_mul_add`] (rounded once: the same bits on every target
+/// too, fast where the core fuses them in hardware).
+///
+/// The lane order of [`LANES`] is the same either way: only the rounding of
+/// each step differs, so a model trained with the feature is reproducible
+/// across machines built with it, and differs from the default in the last
+/// bits.
+#[inline(always)]
+pub(crate) fn madd<T: Float>(s: T, p: T, q: T) -> T {
+    if FUSED { p.fused_mul_add(q, s) } else { s + p * q }
+}
+
 /// `Σ a[i] b[i]` over the shorter of the two slices.
 #[inline]
 pub(crate) fn dot<T: Float>(a: &[T], b: &[T]) -> T {
@@ -43,12 +62,12 @@ fn dot_vector<T: Float>(a: &[T], b: &[T]) -> T {
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (xa, xb) in ca.zip(cb) {
         for ((s, &p), &q) in acc.iter_mut().zip(xa).zip(xb) {
-            *s += p * q;
+            *s = madd(*s, p, q);
         }
     }
     let mut tail = T::ZERO;
     for (&p, &q) in ra.iter().zip(rb) {
-        tail += p * q;
+        tail = madd(tail, p, q);
     }
     reduce_lanes(acc, tail)
 }
@@ -83,7 +102,7 @@ pub(crate) fn axpy<T: Float>(y: &mut [T], alpha: T, x: &[T]) {
         return;
     }
     for (yi, &xi) in y.iter_mut().zip(x) {
-        *yi += alpha * xi;
+        *yi = madd(*yi, alpha, xi);
     }
 }
 

@@ -405,8 +405,14 @@ fn print(
 ) {
     let kb = |v: Option<u64>| v.map_or("null".to_string(), |v| v.to_string());
     let peak = if peak_reset { status_kb("VmHWM") } else { None };
+    // a build with the core's opt-in fused multiply-add order reports as its own system
+    let system = if cfg!(feature = "fma") {
+        "flambeau-fma"
+    } else {
+        "flambeau"
+    };
     println!(
-        "{{\"system\": \"flambeau\", \"workload\": \"{workload}\", \"threads\": {threads}, \"work\": {work}, \
+        "{{\"system\": \"{system}\", \"workload\": \"{workload}\", \"threads\": {threads}, \"work\": {work}, \
          \"samples\": [{}], \"cpu_s\": {}, \"wall_s\": {}, \"rss_base_kb\": {}, \"rss_peak_kb\": {}, \
          \"arena_bytes\": {arena_bytes}, {extra}\"env\": {{\"target_cpu_native\": {}}}}}",
         samples.join(", "),

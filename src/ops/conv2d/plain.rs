@@ -6,7 +6,7 @@
 use super::{TILE_COLS, at, block_len, tap};
 use crate::float::Float;
 use crate::ops::Src;
-use crate::ops::kernel::{LANES, reduce_lanes};
+use crate::ops::kernel::{LANES, madd, reduce_lanes};
 
 /// Patch term `t` of position `pos`, zero in the padding.
 #[inline]
@@ -27,10 +27,10 @@ pub(crate) fn forward<T: Float>(d: &[usize; 9], xs: &[T], w: Src<'_, T>, b: Src<
             let mut acc = [T::ZERO; LANES];
             let mut tail = T::ZERO;
             for t in 0..r {
-                let v = term(xs, d, pos, t) * wo.get(t);
+                let (v, wt) = (term(xs, d, pos, t), wo.get(t));
                 match acc.get_mut(t % LANES).filter(|_| t < whole) {
-                    Some(lane) => *lane += v,
-                    None => tail += v,
+                    Some(lane) => *lane = madd(*lane, v, wt),
+                    None => tail = madd(tail, v, wt),
                 }
             }
             *yv = b.get(o) + reduce_lanes(acc, tail);
@@ -51,11 +51,11 @@ pub(crate) fn weight_grad<T: Float>(d: &[usize; 9], xs: &[T], gys: &[T], gw: &mu
                 let terms = gyb
                     .iter()
                     .enumerate()
-                    .map(|(q, &gv)| gv * term(xs, d, b * block + q, t));
+                    .map(|(q, &gv)| (gv, term(xs, d, b * block + q, t)));
                 if t < tiled {
-                    *g += terms.fold(T::ZERO, |s, v| s + v);
+                    *g += terms.fold(T::ZERO, |s, (gv, xv)| madd(s, gv, xv));
                 } else {
-                    terms.for_each(|v| *g += v);
+                    terms.for_each(|(gv, xv)| *g = madd(*g, gv, xv));
                 }
             }
         }
@@ -77,7 +77,11 @@ pub(crate) fn input_grad<T: Float>(d: &[usize; 9], w: &[T], gys: &[T], gxs: &mut
                 .chunks_exact(plane)
                 .zip(w.chunks_exact(r))
                 .fold(T::ZERO, |s, (gyo, wo)| {
-                    s + gyo.get(pos).copied().unwrap_or(T::ZERO) * wo.get(t).copied().unwrap_or(T::ZERO)
+                    madd(
+                        s,
+                        gyo.get(pos).copied().unwrap_or(T::ZERO),
+                        wo.get(t).copied().unwrap_or(T::ZERO),
+                    )
                 });
             if let Some(v) = gxs.get_mut((c * h_in + row as usize) * w_in + col as usize) {
                 *v += g;
