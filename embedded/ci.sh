@@ -137,6 +137,29 @@ for board in "${BOARDS[@]}"; do
   fi
 done
 
+step "the opt-in fused multiply-add order (the core's fma feature) on a hard-float and a soft-float chip"
+# The checkerboard trained in the fused order on the chip against the same
+# order on the host (the firmware's build script, on x86-64): bit-identical,
+# and different from the default order's weights (so the feature took effect).
+for board in mps2-an386 microbit; do
+  target=$(board_field "$board" target)
+  out="$LOGS/checkerboard-fma-$board.out"
+  if FLAMBEAU_BOARD=$board cargo build --quiet --release --target "$target" --features fma --bin checkerboard \
+    && cp "target/$target/release/checkerboard" "$LOGS/checkerboard-fma-$board" \
+    && timeout 300 "$EMB/board/run.sh" "$LOGS/checkerboard-fma-$board" </dev/null >"$out" 2>&1; then
+    sed 's/^/  | /' "$out"
+    fma_hash=$(field hash "$out")
+    if [ "$(field parity "$out")" = bit-identical ] && [ -n "$fma_hash" ] && [ "$fma_hash" != "$HOST_HASH" ]; then
+      pass "checkerboard in the fma order on $board: bit-identical to the host's fma order ($fma_hash), unlike the default's ($HOST_HASH)"
+    else
+      fail "checkerboard in the fma order on $board: parity $(field parity "$out"), hash ${fma_hash:-none}, default ${HOST_HASH:-none}"
+    fi
+  else
+    [ -f "$out" ] && sed 's/^/  | /' "$out"
+    fail "checkerboard in the fma order on $board: did not build or did not pass"
+  fi
+done
+
 step "output without a debugger: RTT, read from the emulated RAM"
 rtt_checks
 
