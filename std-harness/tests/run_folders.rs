@@ -75,7 +75,15 @@ fn a_diverged_run_is_written_flagged_and_fails() {
     assert!(run["divergence"].as_str().unwrap().contains("above the bound"));
     let sane = flambeau(tmp.path(), &["gaussians", "--out", "g"]);
     assert!(sane.status.success(), "{}", stderr(&sane));
-    assert_eq!(json(&tmp.path().join("g/results.json"))["runs"][0]["diverged"], false);
+    let results = json(&tmp.path().join("g/results.json"));
+    assert_eq!(results["runs"][0]["diverged"], false);
+    // the summation order the binary was built with, so a reader knows which bits to expect
+    let order = if cfg!(feature = "fma") {
+        "fused multiply-add"
+    } else {
+        "multiply then add"
+    };
+    assert!(results["summation"].as_str().unwrap().starts_with(order), "{results}");
 }
 
 #[test]

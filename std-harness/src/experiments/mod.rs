@@ -24,5 +24,5 @@ mod usps;
 
 pub use recipe::{Decay, Recipe, RunArgs, Settings, whole_number};
 pub use recipe_file::{RecipeFile, resolve};
-pub use run::{Ctx, RunResult, Triple, Written};
+pub use run::{Ctx, RunResult, SUMMATION, Triple, Written};
 pub use usps::{SPLIT_SEED, VALID_FRAC};

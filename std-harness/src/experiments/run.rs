@@ -89,11 +89,22 @@ pub struct Outcome {
     pub notes: Vec<String>,
 }
 
+/// How this binary's kernels sum their products: the core's default order,
+/// or the opt-in fused multiply-adds (`--features fma`), whose trained bits
+/// differ in the last places.
+pub const SUMMATION: &str = if cfg!(feature = "fma") {
+    "fused multiply-add (built with --features fma)"
+} else {
+    "multiply then add (the default order)"
+};
+
 /// Results of an experiment as written to its folder.
 #[derive(Debug, Clone, Serialize)]
 pub struct Written {
     /// The experiment.
     pub experiment: String,
+    /// [`SUMMATION`] of the binary that wrote it.
+    pub summation: &'static str,
     /// The output folder.
     pub dir: PathBuf,
     /// Its runs.
@@ -196,6 +207,7 @@ pub fn finish(ctx: &Ctx, experiment: &str, args: &RunArgs, mut outcome: Outcome)
     let dir = out_dir(ctx, experiment, args);
     let written = Written {
         experiment: experiment.to_owned(),
+        summation: SUMMATION,
         dir: final_path(&dir),
         runs: outcome.runs,
         notes: outcome.notes,

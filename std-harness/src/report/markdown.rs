@@ -30,9 +30,11 @@ fn header(md: &mut String, args: &ReportArgs, seconds: f64) {
         md,
         "Written by `flambeau report --recipes {}{cap}` in {:.0} s. Every figure below was measured by that run; \
          the *old report* column quotes the report this one replaces. Each model is the one of its best epoch \
-         on the validation split (the lowest validation loss); the test set is never used to choose anything.\n",
+         on the validation split (the lowest validation loss); the test set is never used to choose anything. \
+         Products summed by {}.\n",
         format!("{:?}", args.recipes).to_lowercase(),
-        seconds
+        seconds,
+        crate::experiments::SUMMATION
     );
     let _ = writeln!(
         md,

@@ -219,6 +219,7 @@ pub fn run(ctx: &Ctx, args: &SearchArgs) -> Result<Written> {
         .extend(["recipe.json", "trials.md", "trials.csv", "search.png"].map(String::from));
     let written = Written {
         experiment: format!("search-{}", target.name()),
+        summation: crate::experiments::SUMMATION,
         dir: final_path(&dir),
         runs: vec![run],
         notes: vec![
