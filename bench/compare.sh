@@ -121,27 +121,25 @@ PY="$VENV/bin/python"
 "$PY" -c "$IMPORTS" || die "the packages do not all import from $VENV (try --reinstall)"
 
 # ------------------------------------------------------------ builds ----
-echo "== building flambeau's speed bench (cargo bench --no-run)" >&2
-FLAMBEAU_EXE=$(cargo bench -p flambeau-harness --bench speed --no-run --message-format=json 2>/dev/null |
-  "$PY" -c 'import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "speed" and m.get("executable"):
-        print(m["executable"])') || true
-[ -n "$FLAMBEAU_EXE" ] && [ -x "$FLAMBEAU_EXE" ] ||
-  die "could not build the speed bench: run 'cargo bench -p flambeau-harness --bench speed --no-run' to see why"
-
-FMA_ARGS=()
-if [ "$FMA" = 1 ]; then
-  echo "== building the speed bench with the opt-in fused order (--features fma)" >&2
-  FMA_EXE=$(cargo bench -p flambeau-harness --bench speed --features fma --no-run --message-format=json 2>/dev/null |
+# The speed bench's executable, built with the extra cargo arguments "$@" (none: the default build).
+speed_exe() {
+  local exe
+  exe=$(cargo bench -p flambeau-harness --bench speed --no-run --message-format=json "$@" 2>/dev/null |
     "$PY" -c 'import json, sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "speed" and m.get("executable"):
         print(m["executable"])') || true
-  [ -n "$FMA_EXE" ] && [ -x "$FMA_EXE" ] ||
-    die "could not build the fma speed bench: run 'cargo bench -p flambeau-harness --bench speed --features fma --no-run' to see why"
+  [ -n "$exe" ] && [ -x "$exe" ] ||
+    die "could not build the speed bench: run 'cargo bench -p flambeau-harness --bench speed --no-run $*' to see why"
+  echo "$exe"
+}
+echo "== building flambeau's speed bench (cargo bench --no-run)" >&2
+FLAMBEAU_EXE=$(speed_exe)
+FMA_ARGS=()
+if [ "$FMA" = 1 ]; then
+  echo "== building the speed bench with the opt-in fused order (--features fma)" >&2
+  FMA_EXE=$(speed_exe --features fma)
   FMA_ARGS=(--flambeau-fma "$FMA_EXE")
 fi
 
