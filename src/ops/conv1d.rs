@@ -9,7 +9,7 @@
 //! Numerics: as [`linear`](super::linear): the tape saturates the sums.
 
 use super::Src;
-use super::kernel::{axpy, dot, madd, sum};
+use super::kernel::{axpy, dot, madd, madd_to, sum};
 use crate::float::Float;
 
 /// Sizes of a 1-D convolution (16 bits each, so that a tape node stays
@@ -53,7 +53,7 @@ pub(crate) fn forward<T: Float>(d: &Conv1dDims, x: &[T], w: Src<'_, T>, b: Src<'
                         None => yo
                             .iter_mut()
                             .zip(xc.iter().skip(j).step_by(s))
-                            .for_each(|(yl, &xv)| *yl = madd(*yl, wj, xv)),
+                            .for_each(|(yl, &xv)| madd_to(yl, wj, xv)),
                     }
                 }
             }
@@ -75,7 +75,7 @@ pub(crate) fn backward<T: Float>(d: &Conv1dDims, which: usize, x: &[T], w: &[T],
                                 axpy(window, wj, gyo);
                             } else {
                                 let taps = gxc.iter_mut().skip(j).step_by(s).zip(gyo);
-                                taps.for_each(|(gxv, &g)| *gxv = madd(*gxv, wj, g));
+                                taps.for_each(|(gxv, &g)| madd_to(gxv, wj, g));
                             }
                         }
                     }

@@ -44,7 +44,7 @@
 //! so every form of a product still gives the same bits as the others and
 //! as the chips' kernels built with the feature.
 
-use super::kernel::{LANES, dot, madd, reduce_lanes};
+use super::kernel::{LANES, dot, madd, madd_to, reduce_lanes};
 use crate::float::{Float, saturate_all};
 use crate::optim::sgd_update;
 
@@ -497,7 +497,7 @@ fn packed_tile<T: Float, const M: usize>(x: [&[T]; M], panel: &[[T; NP]]) -> [[T
         let mut tail = [T::ZERO; NP];
         for (&xv, pk) in xr.get(split..).unwrap_or(&[]).iter().zip(ptail) {
             for j in 0..NP {
-                tail[j] = madd(tail[j], xv, pk[j]);
+                madd_to(&mut tail[j], xv, pk[j]);
             }
         }
         for j in 0..NP {
@@ -515,7 +515,7 @@ fn rank1_step<T: Float, const M: usize>(acc: &mut [[T; NP]; M], x: &[&[T; LANES]
     for (acc_t, x_t) in acc.iter_mut().zip(x) {
         let a = x_t[l];
         for j in 0..NP {
-            acc_t[j] = madd(acc_t[j], a, b[j]);
+            madd_to(&mut acc_t[j], a, b[j]);
         }
     }
 }
@@ -588,7 +588,7 @@ fn dot_row<T: Float, const N: usize>(x: &[T], w: [&[T]; N]) -> [T; N] {
         for (a, wr) in acc.iter_mut().zip(&wc) {
             let wv = &wr[c];
             for l in 0..LANES {
-                a[l] = madd(a[l], xv[l], wv[l]);
+                madd_to(&mut a[l], xv[l], wv[l]);
             }
         }
     }
@@ -756,7 +756,7 @@ fn rank1_finish<'b, T: Float + 'b, const M: usize, const FRESH: bool, const SAT:
         };
         for (t, &at) in a.iter().enumerate() {
             if let Some(ct) = c.get_mut(t * n + rest..(t + 1) * n) {
-                ct.iter_mut().zip(b).for_each(|(cv, &bv)| *cv = madd(*cv, at, bv));
+                ct.iter_mut().zip(b).for_each(|(cv, &bv)| madd_to(cv, at, bv));
             }
         }
     }
@@ -785,7 +785,7 @@ fn rank1_cols<'b, T: Float + 'b, const M: usize, const W: usize, const FRESH: bo
             };
             for (acc_t, &at) in acc.iter_mut().zip(&a) {
                 for l in 0..W {
-                    acc_t[l] = madd(acc_t[l], at, bv[l]);
+                    madd_to(&mut acc_t[l], at, bv[l]);
                 }
             }
         }

@@ -23,10 +23,6 @@ use crate::float::Float;
 /// demos compare against.
 pub(crate) const LANES: usize = 8;
 
-/// Whether the product sums are fused multiply-adds (the opt-in `fma`
-/// feature) rather than a multiply then an add (the default).
-pub(crate) const FUSED: bool = cfg!(feature = "fma");
-
 /// `s + p · q`, the one step of every product sum in the kernels: a
 /// multiply then an add by default (each rounded, the bits every target
 /// computes with its plain instructions), or with the `fma` feature
@@ -37,9 +33,33 @@ pub(crate) const FUSED: bool = cfg!(feature = "fma");
 /// each step differs, so a model trained with the feature is reproducible
 /// across machines built with it, and differs from the default in the last
 /// bits.
+#[cfg(not(feature = "fma"))]
 #[inline(always)]
 pub(crate) fn madd<T: Float>(s: T, p: T, q: T) -> T {
-    if FUSED { p.fused_mul_add(q, s) } else { s + p * q }
+    s + p * q
+}
+
+/// [`madd`] of the `fma` feature: one rounding.
+#[cfg(feature = "fma")]
+#[inline(always)]
+pub(crate) fn madd<T: Float>(s: T, p: T, q: T) -> T {
+    p.fused_mul_add(q, s)
+}
+
+/// [`madd`] in place (`*s = madd(*s, p, q)`), written `*s += p * q` by default so that the
+/// product is formed before the sum is read (what soft-float code keeps in
+/// fewer registers across its library calls).
+#[cfg(not(feature = "fma"))]
+#[inline(always)]
+pub(crate) fn madd_to<T: Float>(s: &mut T, p: T, q: T) {
+    *s += p * q;
+}
+
+/// [`madd_to`] of the `fma` feature.
+#[cfg(feature = "fma")]
+#[inline(always)]
+pub(crate) fn madd_to<T: Float>(s: &mut T, p: T, q: T) {
+    *s = p.fused_mul_add(q, *s);
 }
 
 /// `Σ a[i] b[i]` over the shorter of the two slices.
@@ -62,12 +82,12 @@ fn dot_vector<T: Float>(a: &[T], b: &[T]) -> T {
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (xa, xb) in ca.zip(cb) {
         for ((s, &p), &q) in acc.iter_mut().zip(xa).zip(xb) {
-            *s = madd(*s, p, q);
+            madd_to(s, p, q);
         }
     }
     let mut tail = T::ZERO;
     for (&p, &q) in ra.iter().zip(rb) {
-        tail = madd(tail, p, q);
+        madd_to(&mut tail, p, q);
     }
     reduce_lanes(acc, tail)
 }
@@ -102,7 +122,7 @@ pub(crate) fn axpy<T: Float>(y: &mut [T], alpha: T, x: &[T]) {
         return;
     }
     for (yi, &xi) in y.iter_mut().zip(x) {
-        *yi = madd(*yi, alpha, xi);
+        madd_to(yi, alpha, xi);
     }
 }
 

@@ -13,7 +13,7 @@
 
 use super::Src;
 use super::gemm;
-use super::kernel::{axpy, dot, madd};
+use super::kernel::{axpy, dot, madd_to};
 use crate::float::Float;
 
 /// `y[r][o] = b[o] + Σ_i x[r][i] w[i][o]` for every row `r`.
@@ -26,7 +26,7 @@ pub(crate) fn forward<T: Float>(x: &[T], w: Src<'_, T>, b: Src<'_, T>, y: &mut [
         for (xr, yr) in x.chunks_exact(inp).zip(y.chunks_exact_mut(out)) {
             for (i, &xi) in xr.iter().enumerate() {
                 for (o, yo) in yr.iter_mut().enumerate() {
-                    *yo = madd(*yo, xi, w.get(i * out + o));
+                    madd_to(yo, xi, w.get(i * out + o));
                 }
             }
         }

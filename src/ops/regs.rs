@@ -10,10 +10,12 @@
 //! ([`mac`], [`axpy_lanes`]), which lets the array be split into scalars
 //! that a scalar FPU (32 single-precision registers on a Cortex-M4F) keeps in
 //! registers across the whole loop; a multiply-add is then one `vmla.f32`
-//! (product and sum rounded apart: the bits of a multiply and an add).
+//! (product and sum rounded apart: the bits of a multiply and an add). With
+//! the opt-in `fma` feature each step is instead `libm`'s correctly rounded
+//! `fmaf`, in software: the host's fused bits, slowly.
 
 use super::Src;
-use super::kernel::{LANES, madd, reduce_lanes};
+use super::kernel::{LANES, madd, madd_to, reduce_lanes};
 use crate::float::Float;
 
 mod view;
@@ -21,14 +23,14 @@ mod view;
 /// `s[l] += p[l] · q[l]` for each lane, written out so that no lane is indexed by a variable.
 #[inline(always)]
 fn mac<T: Float>(s: &mut [T; LANES], p: &[T; LANES], q: &[T; LANES]) {
-    s[0] = madd(s[0], p[0], q[0]);
-    s[1] = madd(s[1], p[1], q[1]);
-    s[2] = madd(s[2], p[2], q[2]);
-    s[3] = madd(s[3], p[3], q[3]);
-    s[4] = madd(s[4], p[4], q[4]);
-    s[5] = madd(s[5], p[5], q[5]);
-    s[6] = madd(s[6], p[6], q[6]);
-    s[7] = madd(s[7], p[7], q[7]);
+    madd_to(&mut s[0], p[0], q[0]);
+    madd_to(&mut s[1], p[1], q[1]);
+    madd_to(&mut s[2], p[2], q[2]);
+    madd_to(&mut s[3], p[3], q[3]);
+    madd_to(&mut s[4], p[4], q[4]);
+    madd_to(&mut s[5], p[5], q[5]);
+    madd_to(&mut s[6], p[6], q[6]);
+    madd_to(&mut s[7], p[7], q[7]);
 }
 
 /// [`mac`] for two rows sharing `q`, lane by lane (each `q[l]` is used as
@@ -36,42 +38,42 @@ fn mac<T: Float>(s: &mut [T; LANES], p: &[T; LANES], q: &[T; LANES]) {
 #[inline(always)]
 fn mac2<T: Float>(s0: &mut [T; LANES], s1: &mut [T; LANES], p0: &[T; LANES], p1: &[T; LANES], q: &[T; LANES]) {
     let q0 = q[0];
-    s0[0] = madd(s0[0], p0[0], q0);
-    s1[0] = madd(s1[0], p1[0], q0);
+    madd_to(&mut s0[0], p0[0], q0);
+    madd_to(&mut s1[0], p1[0], q0);
     let q1 = q[1];
-    s0[1] = madd(s0[1], p0[1], q1);
-    s1[1] = madd(s1[1], p1[1], q1);
+    madd_to(&mut s0[1], p0[1], q1);
+    madd_to(&mut s1[1], p1[1], q1);
     let q2 = q[2];
-    s0[2] = madd(s0[2], p0[2], q2);
-    s1[2] = madd(s1[2], p1[2], q2);
+    madd_to(&mut s0[2], p0[2], q2);
+    madd_to(&mut s1[2], p1[2], q2);
     let q3 = q[3];
-    s0[3] = madd(s0[3], p0[3], q3);
-    s1[3] = madd(s1[3], p1[3], q3);
+    madd_to(&mut s0[3], p0[3], q3);
+    madd_to(&mut s1[3], p1[3], q3);
     let q4 = q[4];
-    s0[4] = madd(s0[4], p0[4], q4);
-    s1[4] = madd(s1[4], p1[4], q4);
+    madd_to(&mut s0[4], p0[4], q4);
+    madd_to(&mut s1[4], p1[4], q4);
     let q5 = q[5];
-    s0[5] = madd(s0[5], p0[5], q5);
-    s1[5] = madd(s1[5], p1[5], q5);
+    madd_to(&mut s0[5], p0[5], q5);
+    madd_to(&mut s1[5], p1[5], q5);
     let q6 = q[6];
-    s0[6] = madd(s0[6], p0[6], q6);
-    s1[6] = madd(s1[6], p1[6], q6);
+    madd_to(&mut s0[6], p0[6], q6);
+    madd_to(&mut s1[6], p1[6], q6);
     let q7 = q[7];
-    s0[7] = madd(s0[7], p0[7], q7);
-    s1[7] = madd(s1[7], p1[7], q7);
+    madd_to(&mut s0[7], p0[7], q7);
+    madd_to(&mut s1[7], p1[7], q7);
 }
 
 /// `s[l] += g · q[l]` for each lane, written out as [`mac`].
 #[inline(always)]
 fn axpy_lanes<T: Float>(s: &mut [T; LANES], g: T, q: &[T; LANES]) {
-    s[0] = madd(s[0], g, q[0]);
-    s[1] = madd(s[1], g, q[1]);
-    s[2] = madd(s[2], g, q[2]);
-    s[3] = madd(s[3], g, q[3]);
-    s[4] = madd(s[4], g, q[4]);
-    s[5] = madd(s[5], g, q[5]);
-    s[6] = madd(s[6], g, q[6]);
-    s[7] = madd(s[7], g, q[7]);
+    madd_to(&mut s[0], g, q[0]);
+    madd_to(&mut s[1], g, q[1]);
+    madd_to(&mut s[2], g, q[2]);
+    madd_to(&mut s[3], g, q[3]);
+    madd_to(&mut s[4], g, q[4]);
+    madd_to(&mut s[5], g, q[5]);
+    madd_to(&mut s[6], g, q[6]);
+    madd_to(&mut s[7], g, q[7]);
 }
 
 /// `y[i] += alpha · x[i]`, eight elements per step (each element is one
@@ -85,7 +87,7 @@ pub(crate) fn axpy<T: Float>(y: &mut [T], alpha: T, x: &[T]) {
         axpy_lanes(yv, alpha, xv);
     }
     for (yi, &xi) in yt.iter_mut().zip(xt) {
-        *yi = madd(*yi, alpha, xi);
+        madd_to(yi, alpha, xi);
     }
 }
 
@@ -269,7 +271,7 @@ fn acc_steps<'b, T: Float + 'b>(c: &mut [T], steps: impl Iterator<Item = (T, &'b
     }
     for (g, b) in steps {
         for (cv, &bv) in rest.iter_mut().zip(b.get(done..).unwrap_or(&[])) {
-            *cv = madd(*cv, g, bv);
+            madd_to(cv, g, bv);
         }
     }
 }

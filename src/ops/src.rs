@@ -2,7 +2,7 @@
 //! their little-endian bytes (a safetensors buffer in flash), so that a
 //! model can run without copying its weights to RAM.
 
-use super::kernel::{LANES, dot, madd, reduce_lanes};
+use super::kernel::{LANES, dot, madd_to, reduce_lanes};
 use super::{TILED, regs};
 use crate::float::Float;
 
@@ -67,12 +67,12 @@ fn dot_bytes<T: Float>(b: &[u8], x: &[T]) -> T {
     let (rb, rx) = (cb.remainder(), cx.remainder());
     for (wb, xs) in cb.zip(cx) {
         for ((s, w), &xv) in acc.iter_mut().zip(wb.chunks_exact(size)).zip(xs) {
-            *s = madd(*s, T::from_le_slice(w), xv);
+            madd_to(s, T::from_le_slice(w), xv);
         }
     }
     let mut tail = T::ZERO;
     for (w, &xv) in rb.chunks_exact(size).zip(rx) {
-        tail = madd(tail, T::from_le_slice(w), xv);
+        madd_to(&mut tail, T::from_le_slice(w), xv);
     }
     reduce_lanes(acc, tail)
 }

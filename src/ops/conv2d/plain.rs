@@ -6,7 +6,7 @@
 use super::{TILE_COLS, at, block_len, tap};
 use crate::float::Float;
 use crate::ops::Src;
-use crate::ops::kernel::{LANES, madd, reduce_lanes};
+use crate::ops::kernel::{LANES, madd, madd_to, reduce_lanes};
 
 /// Patch term `t` of position `pos`, zero in the padding.
 #[inline]
@@ -29,8 +29,8 @@ pub(crate) fn forward<T: Float>(d: &[usize; 9], xs: &[T], w: Src<'_, T>, b: Src<
             for t in 0..r {
                 let (v, wt) = (term(xs, d, pos, t), wo.get(t));
                 match acc.get_mut(t % LANES).filter(|_| t < whole) {
-                    Some(lane) => *lane = madd(*lane, v, wt),
-                    None => tail = madd(tail, v, wt),
+                    Some(lane) => madd_to(lane, v, wt),
+                    None => madd_to(&mut tail, v, wt),
                 }
             }
             *yv = b.get(o) + reduce_lanes(acc, tail);
@@ -55,7 +55,7 @@ pub(crate) fn weight_grad<T: Float>(d: &[usize; 9], xs: &[T], gys: &[T], gw: &mu
                 if t < tiled {
                     *g += terms.fold(T::ZERO, |s, (gv, xv)| madd(s, gv, xv));
                 } else {
-                    terms.for_each(|(gv, xv)| *g = madd(*g, gv, xv));
+                    terms.for_each(|(gv, xv)| madd_to(g, gv, xv));
                 }
             }
         }
