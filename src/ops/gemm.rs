@@ -40,9 +40,11 @@
 //! Every step of every sum goes through [`madd`]: with the opt-in `fma`
 //! feature it is one fused multiply-add, which halves a step's cost on a
 //! core whose multiply and add share pipes (Intel's: 82 against 175 GFLOP/s
-//! of peak, `kernel_bench peak`). The tiles and their order stay the same,
-//! so every form of a product still gives the same bits as the others and
-//! as the chips' kernels built with the feature.
+//! of peak, `kernel_bench peak`). The order stays the same, so every form
+//! of a product still gives the same bits as the others and as the chips'
+//! kernels built with the feature. Only the gradients' tiles change shape
+//! there ([`TALL_TILES`]): once a step is one instruction, their operands'
+//! loads, not the arithmetic, bound them.
 
 use super::kernel::{LANES, dot, madd, madd_to, reduce_lanes};
 use crate::float::{Float, saturate_all};
@@ -637,11 +639,45 @@ fn mul_add<T: Float>(acc: [T; LANES], a: &[T; LANES], b: &[T; LANES]) -> [T; LAN
     core::array::from_fn(|l| madd(acc[l], a[l], b[l]))
 }
 
-/// `gx[r][i] += Σ_o gy[r][o] w[o][i]`: rows of `gx` in tiles of [`MR`], each
-/// step a rank-1 update by one row of `w`.
+/// `gx[r][i] += Σ_o gy[r][o] w[o][i]`: rows of `gx` in tiles of [`MR`] (or,
+/// where [`TALL_TILES`] says, [`TALL`] rows by [`TALL_W`] columns first),
+/// each step a rank-1 update by one row of `w`.
 fn nn_acc_tiled<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
+    let (first, tall) = if TALL_TILES && core::mem::size_of::<T>() <= 4 && out >= TALL_STEPS {
+        (inp / TALL_W * TALL_W, gx.len() / (TALL * inp) * TALL)
+    } else {
+        (0, 0)
+    };
+    if tall > 0 {
+        let (gy, gx) = (
+            gy.get(..tall * out).unwrap_or(&[]),
+            gx.get_mut(..tall * inp).unwrap_or(&mut []),
+        );
+        // Column blocks outside, so that a block of `w` (`out × TALL_W`) stays
+        // in the L1 cache while every tile of rows sweeps it.
+        for col in (0..first).step_by(TALL_W) {
+            for (gyb, gxb) in gy.chunks_exact(TALL * out).zip(gx.chunks_exact_mut(TALL * inp)) {
+                let r: [&[T]; TALL] = core::array::from_fn(|t| gyb.get(t * out..(t + 1) * out).unwrap_or(&[]));
+                let column = r[0]
+                    .iter()
+                    .zip(r[1])
+                    .zip(r[2])
+                    .zip(r[3])
+                    .zip(r[4])
+                    .zip(r[5])
+                    .zip(r[6])
+                    .zip(r[7])
+                    .map(|(((((((&a, &b), &c), &d), &e), &f), &g), &h)| [a, b, c, d, e, f, g, h]);
+                let steps = column
+                    .zip(w.chunks_exact(inp))
+                    .map(|(g, wr)| (g, wr.get(col..col + TALL_W)));
+                tall_tile::<T, false, false>(steps, gxb, inp, col);
+            }
+        }
+    }
     let mut gys = gy.chunks_exact(MR * out);
     let mut gxs = gx.chunks_exact_mut(MR * inp);
+    let mut row = 0;
     for (gyb, gxb) in (&mut gys).zip(&mut gxs) {
         let (r0, rest) = gyb.split_at(out);
         let (r1, rest) = rest.split_at(out);
@@ -654,7 +690,9 @@ fn nn_acc_tiled<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usiz
             .zip(r3)
             .map(|(((&a, &b), &c), &d)| [a, b, c, d]);
         let steps = column.zip(w.chunks_exact(inp)).map(|(g, wr)| (g, Some(wr)));
-        rank1_acc(steps, gxb, inp);
+        let from = if row < tall { first } else { 0 };
+        rank1_acc(steps, gxb, inp, from);
+        row += MR;
     }
     for (gyr, gxr) in gys
         .remainder()
@@ -662,7 +700,7 @@ fn nn_acc_tiled<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usiz
         .zip(gxs.into_remainder().chunks_exact_mut(inp))
     {
         let steps = gyr.iter().zip(w.chunks_exact(inp)).map(|(&g, wr)| ([g], Some(wr)));
-        rank1_acc(steps, gxr, inp);
+        rank1_acc(steps, gxr, inp, 0);
     }
 }
 
@@ -675,8 +713,38 @@ fn tn_acc_tiled<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out: usiz
     }
 }
 
-/// One block of rows of [`tn_acc`], finished as [`finish_one`] says.
+/// One block of rows of [`tn_acc`], finished as [`finish_one`] says: rows of
+/// `gw` in tiles of [`MR`] (or, where [`TALL_TILES`] says, [`TALL`] rows by
+/// [`TALL_W`] columns first).
 fn tn_acc_block<T: Float, const FRESH: bool, const SAT: bool>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out: usize) {
+    // (Tall tiles only for the blocks of a large batch: over a one-pass
+    // batch, [`tn_finish`]'s, they measured slower.)
+    let (first, tall) = if TALL_TILES && core::mem::size_of::<T>() <= 4 && gy.len() > FINISH_ROWS * out {
+        (inp / TALL_W * TALL_W, out / TALL * TALL)
+    } else {
+        (0, 0)
+    };
+    // Tiles of `gw` outside and the gathered columns of `gy` in L1: each
+    // step reads 2 vectors of a row of `x` for 16 multiply-adds (a wide
+    // tile reads 4 for 16), so `x` streams from L2 half as often.
+    let mut column = [[T::ZERO; TALL]; ROW_BLOCK];
+    let gw_tall = gw.get_mut(..tall * inp).unwrap_or(&mut []);
+    for (t, gwb) in gw_tall.chunks_exact_mut(TALL * inp).enumerate() {
+        let o = t * TALL;
+        for (g, gyr) in column.iter_mut().zip(gy.chunks_exact(out)) {
+            *g = gyr
+                .get(o..o + TALL)
+                .and_then(|g| <[T; TALL]>::try_from(g).ok())
+                .unwrap_or([T::ZERO; TALL]);
+        }
+        for col in (0..first).step_by(TALL_W) {
+            let steps = column
+                .iter()
+                .zip(x.chunks_exact(inp))
+                .map(|(&g, xr)| (g, xr.get(col..col + TALL_W)));
+            tall_tile::<T, FRESH, SAT>(steps, gwb, inp, col);
+        }
+    }
     let mut gws = gw.chunks_exact_mut(MR * inp);
     let mut o = 0;
     // The tile's MR columns of gy, gathered once per block (not once per column tile).
@@ -689,7 +757,8 @@ fn tn_acc_block<T: Float, const FRESH: bool, const SAT: bool>(gy: &[T], x: &[T],
                 .unwrap_or([T::ZERO; MR]);
         }
         let steps = column.iter().zip(x.chunks_exact(inp)).map(|(&g, xr)| (g, Some(xr)));
-        rank1_finish::<T, MR, FRESH, SAT>(steps, gwb, inp);
+        let from = if o < tall { first } else { 0 };
+        rank1_finish::<T, MR, FRESH, SAT>(steps, gwb, inp, from);
         o += MR;
     }
     for gwr in gws.into_remainder().chunks_exact_mut(inp) {
@@ -697,8 +766,75 @@ fn tn_acc_block<T: Float, const FRESH: bool, const SAT: bool>(gy: &[T], x: &[T],
             .chunks_exact(out)
             .zip(x.chunks_exact(inp))
             .map(|(gyr, xr)| ([gyr.get(o).copied().unwrap_or(T::ZERO)], Some(xr)));
-        rank1_finish::<T, 1, FRESH, SAT>(steps, gwr, inp);
+        rank1_finish::<T, 1, FRESH, SAT>(steps, gwr, inp, 0);
         o += 1;
+    }
+}
+
+/// Whether the gradients use [`tall_tile`]s where they pay off: with
+/// AVX-512's 32 vector registers (elsewhere their 16 vectors of sums would
+/// spill) and the fused step of the `fma` feature. With one instruction per
+/// step the wide tiles wait on their operands: a block of the swept matrix
+/// (`w` in [`nn_acc`], `x` in [`tn_acc`]) comes from the L2 cache at every
+/// step, and the tall tiles run a 256 → 256 layer's backward at batch 256
+/// about 20 % faster (`kernel_bench dense`). With the default's multiply
+/// then add, the arithmetic bounds both tiles and the wide ones measured
+/// 2–3 % faster, so the default keeps them. The tile never changes a sum.
+const TALL_TILES: bool = cfg!(all(target_feature = "avx512f", feature = "fma"));
+/// Fewest steps (outputs of the layer) for which [`nn_acc`] takes tall
+/// tiles: over fewer, the block of `w` fits the L1 cache either way and a
+/// tile's set-up and finish weigh more.
+const TALL_STEPS: usize = 32;
+/// Rows of a [`tall_tile`] (written out for 8).
+const TALL: usize = 8;
+/// Columns of a [`tall_tile`]: two 512-bit vectors of f32.
+const TALL_W: usize = 2 * CW;
+
+/// [`rank1_finish`] for [`TALL`] rows of `c` (each `n` long) and the
+/// [`TALL_W`] columns from `col`: 16 vectors of f32 sums, each step 2 vector
+/// loads of `b` and 8 values of `a` for 16 multiply-adds (a wide tile of
+/// [`MR`] rows loads 4 vectors and 4 values). So `b` streams half as much
+/// per product, and a block of `b`'s columns over all steps is half a wide
+/// tile's: [`nn_acc`] sweeps every tile of rows over one block while it
+/// stays in the L1 cache. Each element sums its steps from zero as in every
+/// tile, so the bits are the same. (The rows are written out one by one:
+/// as a loop over rows, the compiler vectorises across them with gathers.)
+#[inline(always)]
+fn tall_tile<'b, T: Float + 'b, const FRESH: bool, const SAT: bool>(
+    steps: impl Iterator<Item = ([T; TALL], Option<&'b [T]>)>,
+    c: &mut [T],
+    n: usize,
+    col: usize,
+) {
+    let z = [T::ZERO; TALL_W];
+    let (mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7) = (z, z, z, z, z, z, z, z);
+    for (a, b) in steps {
+        let Some(b) = b.and_then(|b| <&[T; TALL_W]>::try_from(b).ok()) else {
+            continue;
+        };
+        tall_step(&mut s0, a[0], b);
+        tall_step(&mut s1, a[1], b);
+        tall_step(&mut s2, a[2], b);
+        tall_step(&mut s3, a[3], b);
+        tall_step(&mut s4, a[4], b);
+        tall_step(&mut s5, a[5], b);
+        tall_step(&mut s6, a[6], b);
+        tall_step(&mut s7, a[7], b);
+    }
+    for (t, s) in [s0, s1, s2, s3, s4, s5, s6, s7].iter().enumerate() {
+        if let Some(ct) = c.get_mut(t * n + col..t * n + col + TALL_W) {
+            ct.iter_mut()
+                .zip(s)
+                .for_each(|(cv, &sv)| *cv = finish_one::<T, FRESH, SAT>(*cv, sv));
+        }
+    }
+}
+
+/// `acc[j] += a · b[j]`.
+#[inline(always)]
+fn tall_step<T: Float>(acc: &mut [T; TALL_W], a: T, b: &[T; TALL_W]) {
+    for j in 0..TALL_W {
+        madd_to(&mut acc[j], a, b[j]);
     }
 }
 
@@ -722,8 +858,9 @@ fn rank1_acc<'b, T: Float + 'b, const M: usize>(
     steps: impl Iterator<Item = ([T; M], Option<&'b [T]>)> + Clone,
     c: &mut [T],
     n: usize,
+    first: usize,
 ) {
-    rank1_finish::<T, M, false, false>(steps, c, n);
+    rank1_finish::<T, M, false, false>(steps, c, n, first);
 }
 
 /// [`rank1_acc`], finishing every element as [`finish_one`] says. The
@@ -733,11 +870,12 @@ fn rank1_finish<'b, T: Float + 'b, const M: usize, const FRESH: bool, const SAT:
     steps: impl Iterator<Item = ([T; M], Option<&'b [T]>)> + Clone,
     c: &mut [T],
     n: usize,
+    first: usize,
 ) {
     let col = if core::mem::size_of::<T>() <= 4 {
-        rank1_cols::<T, M, WIDE_F32, FRESH, SAT>(steps.clone(), c, n, 0)
+        rank1_cols::<T, M, WIDE_F32, FRESH, SAT>(steps.clone(), c, n, first)
     } else {
-        rank1_cols::<T, M, WIDE_F64, FRESH, SAT>(steps.clone(), c, n, 0)
+        rank1_cols::<T, M, WIDE_F64, FRESH, SAT>(steps.clone(), c, n, first)
     };
     let rest = rank1_cols::<T, M, CW, FRESH, SAT>(steps.clone(), c, n, col);
     let tail = |c: &mut [T], f: &dyn Fn(&mut T)| {
