@@ -8,13 +8,17 @@
 //! 2013) it is the scalar `vfmadd` intrinsic, which LLVM vectorises like a
 //! multiply and an add: the kernels' 16-lane tiles become 512-bit fused
 //! multiply-adds, twice the peak of the default order on a core whose
-//! multiply and add share pipes (Intel's). Elsewhere it is `libm`'s
-//! correctly rounded `fmaf`/`fma`: the same bits, but a call per product
-//! (software on a chip without a fused instruction), so the feature is for
-//! desktop builds.
+//! multiply and add share pipes (Intel's). On a Cortex-M4F, M7F or M33F
+//! (`cfg(flambeau_vfma)`, from `build.rs`) the f32 step is the FPU's
+//! `VFMA.F32`, in inline assembly. Elsewhere it is `libm`'s correctly
+//! rounded `fmaf`/`fma`: the same bits, but a call per product (software on
+//! a chip without a fused instruction, such as a Cortex-M0 or M3).
 //!
-//! This is the crate's one use of `core::arch` for floats; the intrinsic is
-//! tested against `libm` bit for bit (below, and in `tests/fused.rs`).
+//! This is the crate's one use of `core::arch` for floats; the x86-64
+//! intrinsic is tested against `libm` bit for bit (below, and in
+//! `tests/fused.rs`), the Cortex-M instruction by the firmware under QEMU
+//! (the `checkerboard` demo built with `fma` compares 13 824 cases against
+//! `libm::fmaf` on the chip, `embedded/ci.sh`).
 #![allow(unsafe_code)]
 
 /// `a · b + c` for f32, rounded once.
@@ -37,8 +41,46 @@ pub(crate) fn fma(a: f64, b: f64, c: f64) -> f64 {
     unsafe { _mm_cvtsd_f64(_mm_fmadd_sd(_mm_set_sd(a), _mm_set_sd(b), _mm_set_sd(c))) }
 }
 
+/// `a · b + c` for f32, rounded once: `VFMA.F32` on a Cortex-M4F, M7F or
+/// M33F (`cfg(flambeau_vfma)`, from `build.rs`).
+///
+/// Stable Rust takes no single-precision register as an operand on these
+/// targets (its `sreg` class asks for the double-precision `vfp2` feature),
+/// so the values come in and go out through core registers: five
+/// instructions with the moves, against a few dozen for `libm`'s software
+/// `fmaf`.
+#[cfg(flambeau_vfma)]
+#[inline(always)]
+pub(crate) fn fmaf(a: f32, b: f32, c: f32) -> f32 {
+    let sum: u32;
+    // SAFETY: the target's FPU has the instruction (the cfg above); the
+    // block reads three core registers, writes one and the three scratch
+    // single-precision registers it declares clobbered, and touches no
+    // memory. The FPU runs in its reset mode, IEEE 754 round to nearest with
+    // subnormals kept (the firmware never sets flush-to-zero), the rounding
+    // `libm::fmaf` gives.
+    unsafe {
+        core::arch::asm!(
+            "vmov s13, {a}",
+            "vmov s14, {b}",
+            "vmov s15, {c}",
+            "vfma.f32 s15, s13, s14",
+            "vmov {sum}, s15",
+            a = in(reg) a.to_bits(),
+            b = in(reg) b.to_bits(),
+            c = in(reg) c.to_bits(),
+            sum = lateout(reg) sum,
+            out("s13") _,
+            out("s14") _,
+            out("s15") _,
+            options(pure, nomem, nostack),
+        );
+    }
+    f32::from_bits(sum)
+}
+
 /// `a · b + c` for f32, rounded once.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "fma")))]
+#[cfg(not(any(all(target_arch = "x86_64", target_feature = "fma"), flambeau_vfma)))]
 #[inline(always)]
 pub(crate) fn fmaf(a: f32, b: f32, c: f32) -> f32 {
     libm::fmaf(a, b, c)

@@ -11,8 +11,10 @@
 //! that a scalar FPU (32 single-precision registers on a Cortex-M4F) keeps in
 //! registers across the whole loop; a multiply-add is then one `vmla.f32`
 //! (product and sum rounded apart: the bits of a multiply and an add). With
-//! the opt-in `fma` feature each step is instead `libm`'s correctly rounded
-//! `fmaf`, in software: the host's fused bits, slowly.
+//! the opt-in `fma` feature each step is instead one fused multiply-add:
+//! `VFMA.F32` on a Cortex-M4F, M7F or M33F (with two register moves each
+//! way, [`crate::fma`]), `libm`'s correctly rounded `fmaf` in software
+//! elsewhere: the host's fused bits either way.
 
 use super::Src;
 use super::kernel::{LANES, madd, madd_to, reduce_lanes};

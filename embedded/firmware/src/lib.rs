@@ -33,6 +33,69 @@ pub mod code {
     pub const CORE_ERROR: u32 = 6;
 }
 
+/// How many of the fused multiply-adds of [`fused_cases`] the core computes
+/// on this chip ([`Float::fused_mul_add`](flambeau::Float::fused_mul_add):
+/// `VFMA.F32` on a Cortex-M4F, M7F or M33F, `libm` elsewhere) to the bits
+/// of `libm::fmaf`, the correctly rounded reference (any NaN matches any
+/// NaN), and how many cases there are.
+#[cfg(feature = "fma")]
+pub fn fused_agreement() -> (usize, usize) {
+    use flambeau::Float;
+    let (mut agree, mut total) = (0, 0);
+    let cases = fused_cases();
+    for &a in &cases {
+        for &b in &cases {
+            for &c in &cases {
+                let (got, want) = (a.fused_mul_add(b, c), libm::fmaf(a, b, c));
+                total += 1;
+                if got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()) {
+                    agree += 1;
+                }
+            }
+        }
+    }
+    (agree, total)
+}
+
+/// Operands for [`fused_agreement`]: zeros, subnormals, the range's ends,
+/// infinities, NaN, values whose product needs the single rounding (a
+/// multiply then an add would round twice) and a pseudo-random walk.
+#[cfg(feature = "fma")]
+fn fused_cases() -> [f32; 24] {
+    let edges = [
+        0u32,
+        0x8000_0000,
+        1,
+        0x807f_ffff,
+        0x0080_0000,
+        0x3f80_0000,
+        0xbf80_0001,
+        0x3f80_0001,
+        0x7f7f_ffff,
+        0xff7f_ffff,
+        0x7f80_0000,
+        0x7fc0_0000,
+        0x3380_0000,
+        0xb380_0000,
+        0x4b80_0000,
+        0x1f80_0000,
+    ];
+    let mut cases = [0.0f32; 24];
+    let mut s = 0x9e37_79b9u32;
+    for (i, v) in cases.iter_mut().enumerate() {
+        let bits = if let Some(&e) = edges.get(i) {
+            e
+        } else {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            s
+        };
+        *v = f32::from_bits(bits);
+    }
+    cases
+}
+
 /// The [`Bench`] of the firmware: calls the marker symbols.
 pub struct Markers;
 

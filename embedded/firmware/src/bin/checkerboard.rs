@@ -50,12 +50,23 @@ fn main() -> ! {
     println!("host_hash = {:#018x}", data::CHECKERBOARD_HASH);
     let parity = outcome.hash == data::CHECKERBOARD_HASH;
     println!("parity = {}", if parity { "bit-identical" } else { "MISMATCH" });
+    #[cfg(feature = "fma")]
+    let fused = {
+        let (agree, total) = flambeau_firmware::fused_agreement();
+        println!("fused_agreement = {agree}/{total}");
+        agree == total
+    };
+    #[cfg(not(feature = "fma"))]
+    let fused = true;
     let status = if !outcome.passes() {
         println!("FAIL: accuracy below {} per-mille", cb::ACCURACY_BAR_PER_MILLE);
         code::ACCURACY
     } else if !parity {
         println!("FAIL: the weights differ from the host's");
         code::PARITY
+    } else if !fused {
+        println!("FAIL: the chip's fused multiply-add differs from libm's");
+        code::MISMATCH
     } else {
         code::PASS
     };
