@@ -266,7 +266,7 @@ proptest! {
 }
 
 mod networks {
-    use super::common::{check, check_piecewise, param_ranges, uniform};
+    use super::common::{at_an_uncrowded_point, check, check_piecewise_kinks, crowded, param_ranges, uniform};
     use flambeau::{
         BceLoss, Conv1d, CrossEntropyLoss, Flatten, Footprint, Linear, Loss, MaxPool1d, Model, MseLoss, Node, ReLU,
         Rng, Sequential, Shape, Sigmoid, Tanh, Trainer,
@@ -295,39 +295,57 @@ mod networks {
     )>;
 
     /// Builds `model` with `loss` at batch `B`, feeds random inputs and
-    /// targets, and checks every parameter tensor.
-    fn network<M: Model, L: Loss<M::Output>, const B: usize>(
+    /// targets, and checks every parameter tensor (a piecewise-smooth model
+    /// at the next inputs when the first are crowded with kinks:
+    /// [`at_an_uncrowded_point`]).
+    fn network<M: Model + Clone, L: Loss<M::Output> + Clone, const B: usize>(
         model: M,
         loss: L,
         one_hot: bool,
         piecewise: bool,
         seed: u64,
     ) {
+        at_an_uncrowded_point(seed, |point| {
+            network_at::<M, L, B>(model.clone(), loss.clone(), one_hot, piecewise, seed, point)
+        });
+    }
+
+    /// [`network`] at the inputs and targets drawn from `point`: `None`, or
+    /// the tensor with more than a quarter of its elements near a kink.
+    fn network_at<M: Model, L: Loss<M::Output>, const B: usize>(
+        model: M,
+        loss: L,
+        one_hot: bool,
+        piecewise: bool,
+        seed: u64,
+        point: u64,
+    ) -> Option<String> {
         let mut tape = vec![Node::EMPTY; Footprint::<M, L, B>::NODES];
         let mut arena = vec![0.0f64; Footprint::<M, L, B>::ARENA];
         let mut net = Trainer::<f64, M, L, B>::new(model, loss, &mut tape, &mut arena).unwrap();
         net.init(&mut Rng::new(seed));
         let (n_in, n_out) = (<M::Input as Shape>::SIZE, <M::Output as Shape>::SIZE);
         let rows = 1 + seed as usize % B;
-        let x = uniform(seed, rows * n_in, 0.0, 1.0);
+        let x = uniform(point, rows * n_in, 0.0, 1.0);
         let t: Vec<f64> = if one_hot {
-            let labels = uniform(seed + 1, rows, 0.0, n_out as f64);
+            let labels = uniform(point.wrapping_add(1), rows, 0.0, n_out as f64);
             (0..rows * n_out)
                 .map(|i| f64::from(u8::from(i % n_out == labels[i / n_out] as usize)))
                 .collect()
         } else {
-            uniform(seed + 1, rows * n_out, 0.0, 1.0)
+            uniform(point.wrapping_add(1), rows * n_out, 0.0, 1.0)
         };
         net.set_batch(&x, &t).unwrap();
         let loss = net.loss();
         let g = net.graph_mut();
-        for (name, range) in param_ranges(g) {
+        param_ranges(g).into_iter().find_map(|(name, range)| {
             if piecewise {
-                check_piecewise(g, loss, range, PER_TENSOR, &name);
+                crowded(&name, check_piecewise_kinks(g, loss, range, PER_TENSOR, &name), point)
             } else {
                 check(g, loss, range, PER_TENSOR, &name);
+                None
             }
-        }
+        })
     }
 
     proptest! {

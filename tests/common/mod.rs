@@ -84,6 +84,30 @@ pub fn check_piecewise<L: Leaf>(g: &mut Graph<'_, f64>, loss: Scalar, leaf: L, l
     );
 }
 
+/// Runs a piecewise check (`check(point)`: `None` when every tensor keeps
+/// within [`check_piecewise`]'s quarter bound, else which did not) at the
+/// inputs drawn from `seed`, then, while the point is crowded with kinks
+/// (dead ReLUs tied in a pooling window put many elements within a step of
+/// one), at the next two: a wrong gradient agrees at none of them.
+#[allow(dead_code)] // not every test binary that includes this module uses it
+pub fn at_an_uncrowded_point(seed: u64, mut check: impl FnMut(u64) -> Option<String>) {
+    let mut crowded = Vec::new();
+    for draw in 0..3u64 {
+        match check(seed.wrapping_add(draw)) {
+            None => return,
+            Some(why) => crowded.push(why),
+        }
+    }
+    panic!("too many kinks at every point tried: {crowded:?}");
+}
+
+/// `None` when `kinks` of `checked` keep within [`check_piecewise`]'s quarter
+/// bound, else the message naming `what` and the `point`.
+#[allow(dead_code)] // not every test binary that includes this module uses it
+pub fn crowded(what: &str, (kinks, checked): (usize, usize), point: u64) -> Option<String> {
+    (kinks * 4 > checked).then(|| format!("{what}: {kinks} of {checked} elements near a kink at point {point}"))
+}
+
 /// [`check_piecewise`] without the quarter bound: every element must agree
 /// (centrally, or one-sided near a kink); returns how many needed a kink's
 /// retaking and how many were checked.
