@@ -400,11 +400,24 @@ proptest! {
 
     #[test]
     fn fast_net_grad(seed in any::<u64>()) {
-        let net: FastNet = Sequential::new((
-            Conv2d::new(), ReLU, MaxPool2d, Conv2d::new(), ReLU, MaxPool2d, Flatten, Linear::new(), ReLU, Linear::new(),
-        ));
-        whole_network(net, seed);
+        whole_network(fast_net(), seed);
     }
+}
+
+/// A fresh [`FastNet`].
+fn fast_net() -> FastNet {
+    Sequential::new((
+        Conv2d::new(),
+        ReLU,
+        MaxPool2d,
+        Conv2d::new(),
+        ReLU,
+        MaxPool2d,
+        Flatten,
+        Linear::new(),
+        ReLU,
+        Linear::new(),
+    ))
 }
 
 /// Every parameter of a whole 16x16-image classifier with cross-entropy,
@@ -472,27 +485,13 @@ fn a_layer_point_crowded_with_kinks_moves_to_the_next_inputs() {
 fn a_point_crowded_with_kinks_moves_to_the_next_inputs() {
     // This seed's first inputs put 11 of the 20 checked elements of the
     // first convolution's weight within a step of a kink.
-    let net = || -> FastNet {
-        Sequential::new((
-            Conv2d::new(),
-            ReLU,
-            MaxPool2d,
-            Conv2d::new(),
-            ReLU,
-            MaxPool2d,
-            Flatten,
-            Linear::new(),
-            ReLU,
-            Linear::new(),
-        ))
-    };
     let seed = 2_329_154_564_848_262_215;
-    let first = network_kinks(net(), seed, seed);
+    let first = network_kinks(fast_net(), seed, seed);
     assert!(
         first.as_deref().is_some_and(|w| w.starts_with("0.weight: 11 of 20")),
         "{first:?}"
     );
-    whole_network(net(), seed);
+    whole_network(fast_net(), seed);
 }
 
 /// The regularisers leave biases alone unless asked, and the decoupled

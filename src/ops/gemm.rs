@@ -727,22 +727,25 @@ fn tn_acc_block<T: Float, const FRESH: bool, const SAT: bool>(gy: &[T], x: &[T],
     // Tiles of `gw` outside and the gathered columns of `gy` in L1: each
     // step reads 2 vectors of a row of `x` for 16 multiply-adds (a wide
     // tile reads 4 for 16), so `x` streams from L2 half as often.
-    let mut column = [[T::ZERO; TALL]; ROW_BLOCK];
-    let gw_tall = gw.get_mut(..tall * inp).unwrap_or(&mut []);
-    for (t, gwb) in gw_tall.chunks_exact_mut(TALL * inp).enumerate() {
-        let o = t * TALL;
-        for (g, gyr) in column.iter_mut().zip(gy.chunks_exact(out)) {
-            *g = gyr
-                .get(o..o + TALL)
-                .and_then(|g| <[T; TALL]>::try_from(g).ok())
-                .unwrap_or([T::ZERO; TALL]);
-        }
-        for col in (0..first).step_by(TALL_W) {
-            let steps = column
-                .iter()
-                .zip(x.chunks_exact(inp))
-                .map(|(&g, xr)| (g, xr.get(col..col + TALL_W)));
-            tall_tile::<T, FRESH, SAT>(steps, gwb, inp, col);
+    if tall > 0 {
+        // (the gathered columns only when there are tall tiles: 8 KB to clear)
+        let mut column = [[T::ZERO; TALL]; ROW_BLOCK];
+        let gw_tall = gw.get_mut(..tall * inp).unwrap_or(&mut []);
+        for (t, gwb) in gw_tall.chunks_exact_mut(TALL * inp).enumerate() {
+            let o = t * TALL;
+            for (g, gyr) in column.iter_mut().zip(gy.chunks_exact(out)) {
+                *g = gyr
+                    .get(o..o + TALL)
+                    .and_then(|g| <[T; TALL]>::try_from(g).ok())
+                    .unwrap_or([T::ZERO; TALL]);
+            }
+            for col in (0..first).step_by(TALL_W) {
+                let steps = column
+                    .iter()
+                    .zip(x.chunks_exact(inp))
+                    .map(|(&g, xr)| (g, xr.get(col..col + TALL_W)));
+                tall_tile::<T, FRESH, SAT>(steps, gwb, inp, col);
+            }
         }
     }
     let mut gws = gw.chunks_exact_mut(MR * inp);
