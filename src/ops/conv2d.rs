@@ -188,6 +188,11 @@ fn image_row(d: &[usize; 9], u: usize, i: usize) -> Option<usize> {
 /// [`gather_block`] for a kernel of `K`.
 fn gather_fixed<T: Float, const K: usize>(xs: &[T], d: &[usize; 9], start: usize, n: usize, patches: &mut [T]) {
     let [c_in, _, _, s, p, h_in, w_in, _, w_out] = *d;
+    if p == 0 {
+        // No padding (or the sample's zero-padded copy): every window lies
+        // inside the image.
+        return gather_inside::<T, K>(xs, d, start, n, patches);
+    }
     let (r, w_out) = (c_in * K * K, w_out.max(1));
     for (q, patch) in patches.chunks_exact_mut(r.max(1)).take(n).enumerate() {
         let (u, v) = ((start + q) / w_out, (start + q) % w_out);
@@ -210,6 +215,33 @@ fn gather_fixed<T: Float, const K: usize>(xs: &[T], d: &[usize; 9], start: usize
                     None => [T::ZERO; K],
                 };
             }
+        }
+    }
+}
+
+/// [`gather_fixed`] when every window lies inside the image (no padding,
+/// or the sample's zero-padded copy): each kernel row is one fixed-size
+/// copy, with no test for the padding, and the window's corner moves
+/// position by position (no division per position).
+fn gather_inside<T: Float, const K: usize>(xs: &[T], d: &[usize; 9], start: usize, n: usize, patches: &mut [T]) {
+    let [c_in, _, _, s, _, h_in, w_in, _, w_out] = *d;
+    let (r, w_out, plane) = (c_in * K * K, w_out.max(1), h_in * w_in);
+    let (mut u, mut v) = (start / w_out, start % w_out);
+    for patch in patches.chunks_exact_mut(r.max(1)).take(n) {
+        let corner = u * s * w_in + v * s;
+        let (rows, _) = patch.as_chunks_mut::<K>();
+        for (c, c_rows) in rows.chunks_exact_mut(K).enumerate() {
+            for (i, row) in c_rows.iter_mut().enumerate() {
+                let from = c * plane + corner + i * w_in;
+                // (always inside `xs`: the windows lie inside the image)
+                if let Some(src) = xs.get(from..).and_then(|x| x.first_chunk::<K>()) {
+                    *row = *src;
+                }
+            }
+        }
+        v += 1;
+        if v == w_out {
+            (u, v) = (u + 1, 0);
         }
     }
 }

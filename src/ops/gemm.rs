@@ -478,12 +478,18 @@ struct Panel<T>([[T; NP]; K_PACK]);
 #[inline(always)]
 fn packed_tile<T: Float, const M: usize>(x: [&[T]; M], panel: &[[T; NP]]) -> [[T; NP]; M] {
     let (pc, ptail) = panel.as_chunks::<LANES>();
-    let xc = x.map(|r| r.as_chunks::<LANES>().0);
+    // Every row cut to the panel's chunks (a row is as long as the panel),
+    // so that the loop indexes them without a check the compiler keeps.
+    let chunks = pc.len();
+    let zeros = [[T::ZERO; LANES]; 0];
+    let xc = x.map(|r| r.as_chunks::<LANES>().0.get(..chunks).unwrap_or(&zeros));
     let z = [[T::ZERO; NP]; M];
     let (mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7) = (z, z, z, z, z, z, z, z);
-    let zeros = [T::ZERO; LANES];
+    if xc.iter().any(|r| r.len() != chunks) {
+        return [[T::ZERO; NP]; M];
+    }
     for (c, [p0, p1, p2, p3, p4, p5, p6, p7]) in pc.iter().enumerate() {
-        let xv: [&[T; LANES]; M] = core::array::from_fn(|t| xc[t].get(c).unwrap_or(&zeros));
+        let xv: [&[T; LANES]; M] = core::array::from_fn(|t| &xc[t][c]);
         rank1_step(&mut s0, &xv, 0, p0);
         rank1_step(&mut s1, &xv, 1, p1);
         rank1_step(&mut s2, &xv, 2, p2);
@@ -881,29 +887,57 @@ fn rank1_finish<'b, T: Float + 'b, const M: usize, const FRESH: bool, const SAT:
         rank1_cols::<T, M, WIDE_F64, FRESH, SAT>(steps.clone(), c, n, first)
     };
     let rest = rank1_cols::<T, M, CW, FRESH, SAT>(steps.clone(), c, n, col);
-    let tail = |c: &mut [T], f: &dyn Fn(&mut T)| {
-        for t in 0..M {
-            if let Some(ct) = c.get_mut(t * n + rest..(t + 1) * n) {
-                ct.iter_mut().for_each(f);
+    // The last columns (fewer than `CW`): each step adds straight onto the
+    // element, not onto a sum from zero, with the elements in registers.
+    let col = rank1_onto::<T, M, LANES, FRESH, SAT>(steps.clone(), c, n, rest);
+    rank1_onto::<T, M, 1, FRESH, SAT>(steps, c, n, col);
+}
+
+/// The tiles of `W` columns from `col` on, each step added straight onto
+/// the `M × W` elements (held in registers: loaded, or zeros when `FRESH`,
+/// and stored once, saturated when `SAT`); returns the first column left.
+#[inline(always)]
+fn rank1_onto<'b, T: Float + 'b, const M: usize, const W: usize, const FRESH: bool, const SAT: bool>(
+    steps: impl Iterator<Item = ([T; M], Option<&'b [T]>)> + Clone,
+    c: &mut [T],
+    n: usize,
+    mut col: usize,
+) -> usize {
+    while col + W <= n {
+        let mut acc = [[T::ZERO; W]; M];
+        if !FRESH {
+            for (t, acc_t) in acc.iter_mut().enumerate() {
+                if let Some(ct) = c
+                    .get(t * n + col..t * n + col + W)
+                    .and_then(|s| <&[T; W]>::try_from(s).ok())
+                {
+                    *acc_t = *ct;
+                }
             }
         }
-    };
-    if FRESH {
-        tail(c, &|cv| *cv = T::ZERO);
-    }
-    for (a, b) in steps {
-        let Some(b) = b.and_then(|b| b.get(rest..)) else {
-            continue;
-        };
-        for (t, &at) in a.iter().enumerate() {
-            if let Some(ct) = c.get_mut(t * n + rest..(t + 1) * n) {
-                ct.iter_mut().zip(b).for_each(|(cv, &bv)| madd_to(cv, at, bv));
+        for (a, b) in steps.clone() {
+            let Some(bv) = b
+                .and_then(|b| b.get(col..col + W))
+                .and_then(|s| <&[T; W]>::try_from(s).ok())
+            else {
+                continue;
+            };
+            for (acc_t, &at) in acc.iter_mut().zip(&a) {
+                for l in 0..W {
+                    madd_to(&mut acc_t[l], at, bv[l]);
+                }
             }
         }
+        for (t, acc_t) in acc.iter().enumerate() {
+            if let Some(ct) = c.get_mut(t * n + col..t * n + col + W) {
+                ct.iter_mut()
+                    .zip(acc_t)
+                    .for_each(|(cv, &av)| *cv = if SAT { av.saturate() } else { av });
+            }
+        }
+        col += W;
     }
-    if SAT {
-        tail(c, &|cv| *cv = cv.saturate());
-    }
+    col
 }
 
 /// [`rank1_acc`] for the whole tiles of `W` columns from `col` on, with the

@@ -129,11 +129,51 @@ fn forward_k<T: Float, const K: usize>(d: &Pool2dDims, x: &[T], y: &mut [T]) {
 
 /// `∂x[argmax] += ∂y` per window.
 pub(crate) fn backward<T: Float>(d: &Pool2dDims, x: &[T], gy: &[T], gx: &mut [T]) {
+    if d.k == 2 && d.stride == 2 {
+        return backward_2x2(d, x, gy, gx);
+    }
     windows(d, x, |window, at, _| {
         if let (Some(v), Some(&g)) = (gx.get_mut(at), gy.get(window)) {
             *v += g;
         }
     });
+}
+
+/// [`backward`] for 2 × 2 windows at stride 2 (they do not overlap, so
+/// each element of `∂x` takes at most one window's gradient): one output
+/// row at a time, each window's first maximum chosen by comparisons and
+/// selects rather than branches (the comparisons [`argmax`] makes, in its
+/// order), and the gradient added to the element that won.
+fn backward_2x2<T: Float>(d: &Pool2dDims, x: &[T], gy: &[T], gx: &mut [T]) {
+    let [_, _, h_in, w_in, h_out, w_out] = d.sizes();
+    let (plane, out_plane) = ((h_in * w_in).max(1), (h_out * w_out).max(1));
+    let channels = x.chunks_exact(plane).zip(gx.chunks_exact_mut(plane));
+    for ((xc, gxc), gyc) in channels.zip(gy.chunks_exact(out_plane)) {
+        for (u, gyr) in gyc.chunks_exact(w_out.max(1)).enumerate() {
+            let (top, bottom) = (2 * u * w_in, (2 * u + 1) * w_in);
+            let (Some(x0), Some(x1)) = (xc.get(top..top + 2 * w_out), xc.get(bottom..bottom + 2 * w_out)) else {
+                continue;
+            };
+            let (g0, g1) = gxc.split_at_mut(bottom.min(gxc.len()));
+            let (Some(g0), Some(g1)) = (g0.get_mut(top..top + 2 * w_out), g1.get_mut(..2 * w_out)) else {
+                continue;
+            };
+            let rows = x0.chunks_exact(2).zip(x1.chunks_exact(2));
+            let grads = g0.chunks_exact_mut(2).zip(g1.chunks_exact_mut(2));
+            for (((a, c), (ga, gc)), &g) in rows.zip(grads).zip(gyr) {
+                let (sel_b, best) = (a[1] > a[0], if a[1] > a[0] { a[1] } else { a[0] });
+                let (sel_c, best) = (c[0] > best, if c[0] > best { c[0] } else { best });
+                let sel_d = c[1] > best;
+                // (`|` and `&`, not `||` and `&&`: no branches)
+                let won = [!(sel_b | sel_c | sel_d), sel_b & !sel_c & !sel_d, sel_c & !sel_d, sel_d];
+                let add = |v: T, w: bool| if w { v + g } else { v };
+                ga[0] = add(ga[0], won[0]);
+                ga[1] = add(ga[1], won[1]);
+                gc[0] = add(gc[0], won[2]);
+                gc[1] = add(gc[1], won[3]);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -196,3 +196,44 @@ fn every_kernel_size_gathers_and_scatters_the_plain_bits() {
         }
     }
 }
+
+#[test]
+fn lenet_layers_give_the_plain_bits() {
+    // the LeNet's two convolutions (padded 5 × 5 kernels), two samples:
+    // outputs, weight gradients (blocks smaller than the plane for the
+    // second) and input gradients
+    fn check(d: Conv2dDims, x: &[f32], w: &[f32], b: &[f32], gy: &[f32]) {
+        let dz = sizes(&d);
+        let [c_in, c_out, k, _, _, h_in, w_in, h_out, w_out] = dz;
+        let (xn, yn, wn) = (c_in * h_in * w_in, c_out * h_out * w_out, c_out * c_in * k * k);
+        let (x, w, b, gy) = (&x[..2 * xn], &w[..wn], &b[..c_out], &gy[..2 * yn]);
+        let same = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits());
+        let (mut host, mut chip) = ([0.0f32; 2 * 32 * 64 * 4], [0.0f32; 2 * 32 * 64 * 4]);
+        forward(&d, x, Src::Vals(w), Src::Vals(b), &mut host[..2 * yn]);
+        for (xs, ys) in x.chunks_exact(xn).zip(chip[..2 * yn].chunks_exact_mut(yn)) {
+            plain::forward(&dz, xs, Src::Vals(w), Src::Vals(b), ys);
+        }
+        assert!(same(&host, &chip), "outputs, {c_in} → {c_out}");
+        let (mut gw_host, mut gw_chip) = ([0.0f32; 32 * 400], [0.0f32; 32 * 400]);
+        let (mut gx_host, mut gx_chip) = ([0.0f32; 2 * 1024], [0.0f32; 2 * 1024]);
+        backward(&d, 1, x, w, gy, &mut gw_host[..wn]);
+        backward(&d, 0, x, w, gy, &mut gx_host[..2 * xn]);
+        for ((xs, gys), gxs) in x
+            .chunks_exact(xn)
+            .zip(gy.chunks_exact(yn))
+            .zip(gx_chip[..2 * xn].chunks_exact_mut(xn))
+        {
+            plain::weight_grad(&dz, xs, gys, &mut gw_chip[..wn]);
+            plain::input_grad(&dz, w, gys, gxs);
+        }
+        assert!(same(&gw_host, &gw_chip), "weight gradient, {c_in} → {c_out}");
+        assert!(same(&gx_host, &gx_chip), "input gradient, {c_in} → {c_out}");
+        assert!(gw_host.iter().any(|&v| v != 0.0) && gx_host.iter().any(|&v| v != 0.0));
+    }
+    let x = values::<{ 2 * 256 * 4 }>(3);
+    let w = values::<{ 32 * 400 }>(5);
+    let b = values::<32>(7);
+    let gy = values::<{ 2 * 32 * 64 * 4 }>(11);
+    check(dims(1, 16, 5, 1, 2, 16, 16), &x, &w, &b, &gy);
+    check(dims(16, 32, 5, 1, 2, 8, 8), &x, &w, &b, &gy);
+}
