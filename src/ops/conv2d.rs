@@ -405,12 +405,9 @@ fn sample_blocked<T: Float>(
             Some(pw) => pw.nt(pv, w, b, ov),
             None => gemm::nt(pv, w, b, ov, r, c_out),
         }
-        for (q, row) in ov.chunks_exact(c_out).enumerate() {
-            for (yo, &val) in ys.chunks_exact_mut(positions).zip(row) {
-                if let Some(yv) = yo.get_mut(start + q) {
-                    *yv = val;
-                }
-            }
+        // `[position][c_out]` → the sample's `[c_out][position]`
+        if let Some(ys) = ys.get_mut(start..) {
+            transpose(ov, c_out, ys, positions, n, c_out);
         }
     }
 }
@@ -454,10 +451,24 @@ pub(crate) fn backward<T: Float>(d: &Conv2dDims, which: usize, x: &[T], w: &[T],
 
 /// A block's output gradients, transposed to `[position][c_out]`.
 fn gather_grads<T: Float>(gys: &[T], plane: usize, start: usize, n: usize, out: &mut [T], c_out: usize) {
-    for (o, gyo) in gys.chunks_exact(plane).enumerate() {
-        let column = out.get_mut(o..).unwrap_or_default().iter_mut().step_by(c_out.max(1));
-        for (g, &v) in column.zip(gyo.get(start..start + n).unwrap_or_default()) {
-            *g = v;
+    if let Some(gys) = gys.get(start..) {
+        transpose(gys, plane, out, c_out, c_out, n);
+    }
+}
+
+/// `dst[j·dst_stride + i] = src[i·src_stride + j]` for `i < rows`, `j <
+/// cols`: `dst` written row by row, `src` read down its columns (the
+/// `rows` lines it touches stay in the L1 cache from one column to the
+/// next). Values outside either slice are skipped.
+fn transpose<T: Float>(src: &[T], src_stride: usize, dst: &mut [T], dst_stride: usize, rows: usize, cols: usize) {
+    for j in 0..cols {
+        let Some(out) = dst.get_mut(j * dst_stride..).and_then(|d| d.get_mut(..rows)) else {
+            return;
+        };
+        for (i, v) in out.iter_mut().enumerate() {
+            if let Some(&x) = src.get(i * src_stride + j) {
+                *v = x;
+            }
         }
     }
 }

@@ -830,11 +830,25 @@ fn tall_tile<'b, T: Float + 'b, const FRESH: bool, const SAT: bool>(
         tall_step(&mut s6, a[6], b);
         tall_step(&mut s7, a[7], b);
     }
-    for (t, s) in [s0, s1, s2, s3, s4, s5, s6, s7].iter().enumerate() {
-        if let Some(ct) = c.get_mut(t * n + col..t * n + col + TALL_W) {
-            ct.iter_mut()
-                .zip(s)
-                .for_each(|(cv, &sv)| *cv = finish_one::<T, FRESH, SAT>(*cv, sv));
+    // (each row stored on its own, as a fixed-size row: a loop over an
+    // array of the rows compiled, in some builds, to a spill and scalar stores)
+    finish_row::<T, TALL_W, FRESH, SAT>(c, col, &s0);
+    finish_row::<T, TALL_W, FRESH, SAT>(c, n + col, &s1);
+    finish_row::<T, TALL_W, FRESH, SAT>(c, 2 * n + col, &s2);
+    finish_row::<T, TALL_W, FRESH, SAT>(c, 3 * n + col, &s3);
+    finish_row::<T, TALL_W, FRESH, SAT>(c, 4 * n + col, &s4);
+    finish_row::<T, TALL_W, FRESH, SAT>(c, 5 * n + col, &s5);
+    finish_row::<T, TALL_W, FRESH, SAT>(c, 6 * n + col, &s6);
+    finish_row::<T, TALL_W, FRESH, SAT>(c, 7 * n + col, &s7);
+}
+
+/// `c[at..at + W]` finished with the sums `s` ([`finish_one`]), as one
+/// fixed-size row (nothing when the row is not inside `c`).
+#[inline(always)]
+fn finish_row<T: Float, const W: usize, const FRESH: bool, const SAT: bool>(c: &mut [T], at: usize, s: &[T; W]) {
+    if let Some(ct) = c.get_mut(at..).and_then(|c| c.first_chunk_mut::<W>()) {
+        for l in 0..W {
+            ct[l] = finish_one::<T, FRESH, SAT>(ct[l], s[l]);
         }
     }
 }
@@ -929,10 +943,10 @@ fn rank1_onto<'b, T: Float + 'b, const M: usize, const W: usize, const FRESH: bo
             }
         }
         for (t, acc_t) in acc.iter().enumerate() {
-            if let Some(ct) = c.get_mut(t * n + col..t * n + col + W) {
-                ct.iter_mut()
-                    .zip(acc_t)
-                    .for_each(|(cv, &av)| *cv = if SAT { av.saturate() } else { av });
+            if let Some(ct) = c.get_mut(t * n + col..).and_then(|c| c.first_chunk_mut::<W>()) {
+                for l in 0..W {
+                    ct[l] = if SAT { acc_t[l].saturate() } else { acc_t[l] };
+                }
             }
         }
         col += W;
@@ -965,11 +979,7 @@ fn rank1_cols<'b, T: Float + 'b, const M: usize, const W: usize, const FRESH: bo
             }
         }
         for (t, acc_t) in acc.iter().enumerate() {
-            if let Some(ct) = c.get_mut(t * n + col..t * n + col + W) {
-                ct.iter_mut()
-                    .zip(acc_t)
-                    .for_each(|(cv, &av)| *cv = finish_one::<T, FRESH, SAT>(*cv, av));
-            }
+            finish_row::<T, W, FRESH, SAT>(c, t * n + col, acc_t);
         }
         col += W;
     }
