@@ -16,7 +16,7 @@
 //! [`dot`](super::kernel::dot)'s lane order), [`gemm::tn_acc`] for the
 //! weight gradient (each block's sum from zero, added to the gradient, on
 //! the kernel's column tiles; the columns past the last tile add term by
-//! term) and [`gemm::nn_acc`] for the patches' gradient (from zero, then
+//! term) and [`gemm::nn_fresh`] for the patches' gradient (from zero, then
 //! scattered back onto the image). Each sample is first copied into a
 //! zero-padded buffer (and its gradient, for the scatter), so that every
 //! kernel row is copied or added whole; the weights are transposed for the
@@ -69,7 +69,7 @@ const OUT_BUF: usize = 2048;
 /// Most positions in a block: the weight-gradient kernel sums up to this
 /// many rows from zero before adding them (its row block).
 const BLOCK_MAX: usize = 256;
-/// The column tile of the gradient kernels (`rank1_acc`'s): columns of the
+/// The column tile of the gradient kernels (`rank1_finish`'s): columns of the
 /// weight gradient up to the last whole tile take a block's sum at once.
 const TILE_COLS: usize = 2 * LANES;
 
@@ -505,8 +505,7 @@ fn input_grad_blocked<T: Float>(d: &[usize; 9], w: &[T], gys: &[T], gxs: &mut [T
         let (Some(pg), Some(gv)) = (patch_grads.get_mut(..n * r), grads.get(..n * c_out)) else {
             return;
         };
-        pg.fill(T::ZERO);
-        gemm::nn_acc(gv, w, pg, r, c_out);
+        gemm::nn_fresh(gv, w, pg, r, c_out);
         match &padded {
             Some(dp) => scatter_block(pg, dp, start, pad),
             None => scatter_block(pg, d, start, gxs),

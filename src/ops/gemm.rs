@@ -12,7 +12,7 @@
 //! - [`tn_acc`]: `GW[o][i] += Σ_r GY[r][o] X[r][i]` (gradient of the weight).
 //!
 //! The last two are sums of rank-1 updates run by one micro-kernel
-//! ([`rank1_acc`]) fed by two different iterators. The forward sums every
+//! ([`rank1_finish`]) fed by two different iterators. The forward sums every
 //! output in [`dot`]'s lane order, in one of three forms that give the same
 //! bits: tiles of dot products (few rows: single-sample inference and
 //! training), or, for a batch, panels of the weights or of the rows
@@ -97,8 +97,20 @@ fn nt_plain<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: u
 #[inline(never)]
 pub(crate) fn nn_acc<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
     if TILED {
-        nn_acc_tiled(gy, w, gx, inp, out);
+        nn_acc_tiled::<T, false>(gy, w, gx, inp, out);
     } else {
+        super::regs::nn_acc(gy, w, gx, inp, out);
+    }
+}
+
+/// [`nn_acc`] onto a cleared `gx`, without clearing it or reading it
+/// (the same bits: every element is finished as `0 + sum`, [`finish_one`]).
+#[inline(never)]
+pub(crate) fn nn_fresh<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
+    if TILED {
+        nn_acc_tiled::<T, true>(gy, w, gx, inp, out);
+    } else {
+        gx.fill(T::ZERO);
         super::regs::nn_acc(gy, w, gx, inp, out);
     }
 }
@@ -648,7 +660,7 @@ fn mul_add<T: Float>(acc: [T; LANES], a: &[T; LANES], b: &[T; LANES]) -> [T; LAN
 /// `gx[r][i] += Σ_o gy[r][o] w[o][i]`: rows of `gx` in tiles of [`MR`] (or,
 /// where [`TALL_TILES`] says, [`TALL`] rows by [`TALL_W`] columns first),
 /// each step a rank-1 update by one row of `w`.
-fn nn_acc_tiled<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
+fn nn_acc_tiled<T: Float, const FRESH: bool>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
     let (first, tall) = if TALL_TILES && core::mem::size_of::<T>() <= 4 && out >= TALL_STEPS {
         (inp / TALL_W * TALL_W, gx.len() / (TALL * inp) * TALL)
     } else {
@@ -677,7 +689,7 @@ fn nn_acc_tiled<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usiz
                 let steps = column
                     .zip(w.chunks_exact(inp))
                     .map(|(g, wr)| (g, wr.get(col..col + TALL_W)));
-                tall_tile::<T, false, false>(steps, gxb, inp, col);
+                tall_tile::<T, FRESH, false>(steps, gxb, inp, col);
             }
         }
     }
@@ -697,7 +709,7 @@ fn nn_acc_tiled<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usiz
             .map(|(((&a, &b), &c), &d)| [a, b, c, d]);
         let steps = column.zip(w.chunks_exact(inp)).map(|(g, wr)| (g, Some(wr)));
         let from = if row < tall { first } else { 0 };
-        rank1_acc(steps, gxb, inp, from);
+        rank1_finish::<T, MR, FRESH, false>(steps, gxb, inp, from);
         row += MR;
     }
     for (gyr, gxr) in gys
@@ -706,7 +718,7 @@ fn nn_acc_tiled<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usiz
         .zip(gxs.into_remainder().chunks_exact_mut(inp))
     {
         let steps = gyr.iter().zip(w.chunks_exact(inp)).map(|(&g, wr)| ([g], Some(wr)));
-        rank1_acc(steps, gxr, inp, 0);
+        rank1_finish::<T, 1, FRESH, false>(steps, gxr, inp, 0);
     }
 }
 
@@ -877,16 +889,8 @@ const WIDE_F64: usize = if cfg!(target_feature = "avx512f") { 2 * CW } else { CW
 /// whatever the tile, so the tile widths never change a result. Column
 /// tiles of [`WIDE_F32`] (f32) or [`WIDE_F64`] (f64), then of [`CW`], then
 /// the remaining columns.
-fn rank1_acc<'b, T: Float + 'b, const M: usize>(
-    steps: impl Iterator<Item = ([T; M], Option<&'b [T]>)> + Clone,
-    c: &mut [T],
-    n: usize,
-    first: usize,
-) {
-    rank1_finish::<T, M, false, false>(steps, c, n, first);
-}
-
-/// [`rank1_acc`], finishing every element as [`finish_one`] says. The
+///
+/// Every element is finished as [`finish_one`] says. The
 /// columns past the last whole tile add each step straight into `c` (from a
 /// cleared start when `FRESH`) and are saturated after the last step.
 fn rank1_finish<'b, T: Float + 'b, const M: usize, const FRESH: bool, const SAT: bool>(
@@ -954,7 +958,7 @@ fn rank1_onto<'b, T: Float + 'b, const M: usize, const W: usize, const FRESH: bo
     col
 }
 
-/// [`rank1_acc`] for the whole tiles of `W` columns from `col` on, with the
+/// [`rank1_finish`] for the whole tiles of `W` columns from `col` on, with the
 /// `M × W` sums in registers; returns the first column left.
 #[inline(always)]
 fn rank1_cols<'b, T: Float + 'b, const M: usize, const W: usize, const FRESH: bool, const SAT: bool>(
@@ -1087,9 +1091,17 @@ mod tests {
             assert_eq!(differ(t, p), None, "tn_acc rows {rows} inp {inp} out {out}");
             let (mut tiled, mut plain) = ([T::ZERO; MAX], [T::ZERO; MAX]);
             let (t, p) = (&mut tiled[..rows * inp], &mut plain[..rows * inp]);
-            nn_acc_tiled(gy, w, t, inp, out);
+            nn_acc_tiled::<T, false>(gy, w, t, inp, out);
             nn_acc_plain(gy, w, p, inp, out);
             assert_eq!(differ(t, p), None, "nn_acc rows {rows} inp {inp} out {out}");
+            // onto a cleared output, never read (it starts full of NaN)
+            let mut fresh = [T::from_f64(f64::NAN); MAX];
+            nn_fresh(gy, w, &mut fresh[..rows * inp], inp, out);
+            assert_eq!(
+                differ(&fresh[..rows * inp], p),
+                None,
+                "nn_fresh rows {rows} inp {inp} out {out}"
+            );
             let (mut tiled, mut plain) = ([T::ZERO; MAX], [T::ZERO; MAX]);
             let (t, p) = (&mut tiled[..rows * out], &mut plain[..rows * out]);
             nt_tiled(x, w, b, t, inp, out);
