@@ -933,19 +933,7 @@ fn rank1_onto<'b, T: Float + 'b, const M: usize, const W: usize, const FRESH: bo
                 }
             }
         }
-        for (a, b) in steps.clone() {
-            let Some(bv) = b
-                .and_then(|b| b.get(col..col + W))
-                .and_then(|s| <&[T; W]>::try_from(s).ok())
-            else {
-                continue;
-            };
-            for (acc_t, &at) in acc.iter_mut().zip(&a) {
-                for l in 0..W {
-                    madd_to(&mut acc_t[l], at, bv[l]);
-                }
-            }
-        }
+        rank1_sweep(&mut acc, steps.clone(), col);
         for (t, acc_t) in acc.iter().enumerate() {
             if let Some(ct) = c.get_mut(t * n + col..).and_then(|c| c.first_chunk_mut::<W>()) {
                 for l in 0..W {
@@ -956,6 +944,29 @@ fn rank1_onto<'b, T: Float + 'b, const M: usize, const W: usize, const FRESH: bo
         col += W;
     }
     col
+}
+
+/// `acc[t][l] += a[t] · b[col + l]` for every step `(a, b)`, in order (a
+/// step without those columns is skipped).
+#[inline(always)]
+fn rank1_sweep<'b, T: Float + 'b, const M: usize, const W: usize>(
+    acc: &mut [[T; W]; M],
+    steps: impl Iterator<Item = ([T; M], Option<&'b [T]>)>,
+    col: usize,
+) {
+    for (a, b) in steps {
+        let Some(bv) = b
+            .and_then(|b| b.get(col..col + W))
+            .and_then(|s| <&[T; W]>::try_from(s).ok())
+        else {
+            continue;
+        };
+        for (acc_t, &at) in acc.iter_mut().zip(&a) {
+            for l in 0..W {
+                madd_to(&mut acc_t[l], at, bv[l]);
+            }
+        }
+    }
 }
 
 /// [`rank1_finish`] for the whole tiles of `W` columns from `col` on, with the
@@ -969,19 +980,7 @@ fn rank1_cols<'b, T: Float + 'b, const M: usize, const W: usize, const FRESH: bo
 ) -> usize {
     while col + W <= n {
         let mut acc = [[T::ZERO; W]; M];
-        for (a, b) in steps.clone() {
-            let Some(bv) = b
-                .and_then(|b| b.get(col..col + W))
-                .and_then(|s| <&[T; W]>::try_from(s).ok())
-            else {
-                continue;
-            };
-            for (acc_t, &at) in acc.iter_mut().zip(&a) {
-                for l in 0..W {
-                    madd_to(&mut acc_t[l], at, bv[l]);
-                }
-            }
-        }
+        rank1_sweep(&mut acc, steps.clone(), col);
         for (t, acc_t) in acc.iter().enumerate() {
             finish_row::<T, W, FRESH, SAT>(c, t * n + col, acc_t);
         }
