@@ -595,25 +595,35 @@ fn nt_dots<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: us
 /// Outputs per tile of [`dot_row`].
 const NR1: usize = 8;
 
-/// `N` dot products of one row with `N` rows, each in [`dot`]'s lane order
-/// (one load of the row serves `N` independent sums).
+/// [`NR1`] dot products of one row with [`NR1`] rows, each in [`dot`]'s lane
+/// order (one load of the row serves [`NR1`] independent sums).
 #[inline(always)]
-fn dot_row<T: Float, const N: usize>(x: &[T], w: [&[T]; N]) -> [T; N] {
-    let (xc, _) = x.as_chunks::<LANES>();
-    let wc = w.map(|r| r.as_chunks::<LANES>().0);
-    let n = wc.iter().fold(xc.len(), |n, r| n.min(r.len()));
-    let wc = wc.map(|r| r.get(..n).unwrap_or(&[]));
-    let mut acc = [[T::ZERO; LANES]; N];
-    for (c, xv) in xc.iter().enumerate().take(n) {
-        for (a, wr) in acc.iter_mut().zip(&wc) {
-            let wv = &wr[c];
-            for l in 0..LANES {
-                madd_to(&mut a[l], xv[l], wv[l]);
-            }
-        }
+fn dot_row<T: Float>(x: &[T], w: [&[T]; NR1]) -> [T; NR1] {
+    let xc = x.as_chunks::<LANES>().0;
+    let [w0, w1, w2, w3, w4, w5, w6, w7] = w.map(|r| r.as_chunks::<LANES>().0);
+    // One zip of the nine rows' chunks: the loop runs to the shortest, with
+    // no index left to check (indexing each row kept a bounds check per row
+    // and step in some builds, and this loop is the whole of inference at
+    // batch 1).
+    let rows = xc
+        .iter()
+        .zip(w0)
+        .zip(w1)
+        .zip(w2)
+        .zip(w3)
+        .zip(w4)
+        .zip(w5)
+        .zip(w6)
+        .zip(w7);
+    let mut acc = [[T::ZERO; LANES]; NR1];
+    let mut n = 0;
+    for ((((((((xv, v0), v1), v2), v3), v4), v5), v6), v7) in rows {
+        let wv = [v0, v1, v2, v3, v4, v5, v6, v7];
+        acc = core::array::from_fn(|u| mul_add(acc[u], xv, wv[u]));
+        n += 1;
     }
-    let split = xc.len() * LANES;
-    let mut sums = [T::ZERO; N];
+    let split = n * LANES;
+    let mut sums = [T::ZERO; NR1];
     for ((s, a), wr) in sums.iter_mut().zip(acc).zip(w) {
         let tail = x.get(split..).unwrap_or(&[]).iter().zip(wr.get(split..).unwrap_or(&[]));
         *s = reduce_lanes(a, tail.fold(T::ZERO, |s, (&p, &q)| madd(s, p, q)));
