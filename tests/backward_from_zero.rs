@@ -211,3 +211,92 @@ fn refuses_what_backward_refuses() {
         assert_eq!(big.params(), &before[..], "{lazy:?}");
     }
 }
+
+/// The vars of [`branches`] whose gradients a walk writes.
+type Branches = [Var<48, Rank1<128>>; 6];
+
+/// A graph large enough that the walk clears each activation gradient at
+/// its first edge, or writes it fresh there, instead of clearing the store
+/// first: an input with a gradient, a value read by two ops, ops with and
+/// without a fresh form, and a value `dead` that the loss reads only when
+/// `reach` (recorded in the same place either way).
+fn branches(g: &mut Graph<'_, f32>, reach: bool) -> (Var<48, Rank1<64>>, Branches, Scalar) {
+    let x = g.input_with_grad::<48, Rank1<64>>().unwrap();
+    let w1 = g
+        .param::<Rank2<128, 64>>(ParamKind::Weight, Init::TorchDefault, 64, 128)
+        .unwrap();
+    let b1 = g
+        .param::<Rank1<128>>(ParamKind::Bias, Init::TorchDefault, 64, 128)
+        .unwrap();
+    let w2 = g
+        .param::<Rank2<10, 128>>(ParamKind::Weight, Init::TorchDefault, 128, 10)
+        .unwrap();
+    let b2 = g
+        .param::<Rank1<10>>(ParamKind::Bias, Init::TorchDefault, 128, 10)
+        .unwrap();
+    let h = g.linear(x, w1, b1).unwrap();
+    let t = g.tanh(h).unwrap();
+    let r = g.relu(h).unwrap();
+    let s = g.sigmoid(t).unwrap();
+    let dead = g.tanh(s).unwrap();
+    let a = g.add(if reach { dead } else { s }, r).unwrap();
+    let q = g.square(a).unwrap();
+    let y = g.linear(q, w2, b2).unwrap();
+    let y = g.square(y).unwrap();
+    (x, [h, t, r, s, a, q], g.mean(y).unwrap())
+}
+
+/// Every gradient of [`branches`] after a forward and a walk on inputs drawn
+/// from each of `seeds` in turn, each on a graph built anew over the last
+/// one's arena (so over its gradients; all but the last graph's loss read
+/// `dead`), through `plain` (`zero_grad`, `backward`) or not
+/// (`backward_from_zero`).
+fn branch_grads(seeds: &[u64], plain: bool) -> Vec<f32> {
+    let mut tape = vec![Node::EMPTY; 32];
+    let mut arena = vec![0.0f32; layout().arena_len()];
+    let mut all = vec![];
+    for (i, &seed) in seeds.iter().enumerate() {
+        let last = i + 1 == seeds.len();
+        let mut g = Graph::new(&mut tape, &mut arena, layout()).unwrap();
+        let (x, vars, loss) = branches(&mut g, !last);
+        g.init_params(&mut Rng::new(3));
+        let mut rng = Rng::new(seed);
+        // the earlier inputs large, so that stale gradients are large too
+        let scale = if last { 1.0 } else { 1e6 };
+        for v in g.input_mut(x) {
+            *v = scale * (2.0 * rng.uniform() as f32 - 1.0);
+        }
+        g.forward();
+        if plain {
+            g.zero_grad();
+            g.backward(loss).unwrap();
+        } else {
+            g.backward_from_zero(loss).unwrap();
+        }
+        all = g.param_grads().to_vec();
+        all.extend_from_slice(g.grad(x));
+        for v in vars {
+            all.extend_from_slice(g.grad(v));
+        }
+    }
+    all
+}
+
+/// A walk over a store full of the last step's gradients gives the bits of
+/// a walk on a fresh graph: no gradient is read before its first edge
+/// clears or writes it, and the fresh forms (dense input, tanh, sigmoid,
+/// ReLU) give the bits of a clear, the accumulation and the saturating pass.
+#[test]
+fn activation_gradients_start_at_their_first_edge() {
+    for plain in [false, true] {
+        let fresh = branch_grads(&[8], plain);
+        let stale = branch_grads(&[7, 8], plain);
+        assert!(fresh.iter().all(|v| v.is_finite()), "plain {plain}");
+        assert!(
+            fresh.iter().filter(|v| **v != 0.0).count() > fresh.len() / 2,
+            "plain {plain}: mostly non-zero gradients"
+        );
+        let first = fresh.iter().zip(&stale).position(|(p, q)| p.to_bits() != q.to_bits());
+        assert_eq!(first, None, "plain {plain}");
+    }
+}

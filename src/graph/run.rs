@@ -18,12 +18,18 @@ use crate::shape::NodeId;
 use crate::shape::Scalar;
 use crate::tape::Node;
 
-/// Clears the valid rows of the gradients of the values that need one (those
-/// of inputs and targets are never read).
+/// Clears the valid rows of the gradients that a walk over `tape` reads or
+/// leaves for the caller but never writes: those of the values that need one
+/// and that no node of the walk takes as input (the loss among them). Every
+/// other gradient is cleared, or written fresh, by the first edge that
+/// reaches it ([`first_use`], [`ops::backward_first`]).
 #[inline(never)]
-fn zero_needed_grads<T: Float>(tape: &[Node], grads: &mut [T], rows: usize) {
-    for n in tape.iter().filter(|n| n.needs_grad && !n.is_param()) {
+fn zero_unreached_grads<T: Float>(tape: &[Node], grads: &mut [T], rows: usize) {
+    for (id, n) in tape.iter().enumerate().filter(|(_, n)| n.needs_grad && !n.is_param()) {
         let start = n.offset as usize;
+        if first_use(tape, id as NodeId).is_some() {
+            continue;
+        }
         if let Some(g) = grads.get_mut(start..start + n.len_for(rows)) {
             g.fill(T::ZERO);
         }
@@ -249,9 +255,11 @@ impl<T: Float> Graph<'_, T> {
         } = self;
         let (rows, params, values): (usize, &mut [T], &[T]) = (*rows, params, values);
         // The gradients this walk reads and accumulates into start at zero. A small store (and
-        // every store on a microcontroller) is cleared in one pass, cheaper than visiting the nodes.
-        if ops::TILED && *values_used > SMALL_STORE {
-            zero_needed_grads(tape.get(..=loss.id as usize).unwrap_or(&[]), grads, rows);
+        // every store on a microcontroller) is cleared in one pass, cheaper than visiting the
+        // nodes; in a large one each gradient is cleared, or written fresh, by its first edge.
+        let by_edge = ops::TILED && *values_used > SMALL_STORE;
+        if by_edge {
+            zero_unreached_grads(tape.get(..=loss.id as usize).unwrap_or(&[]), grads, rows);
         } else {
             grads.iter_mut().take(*values_used).for_each(|g| *g = T::ZERO);
         }
@@ -300,8 +308,14 @@ impl<T: Float> Graph<'_, T> {
                 } else {
                     let ins = [node_input(0), node_input(1), node_input(2)];
                     let out = view(node, &[], values, rows);
-                    ops::backward(&node.op, k, ins, out, grad_out, grad_in);
-                    saturate_all(grad_in);
+                    let first = by_edge && first_use(tape, input) == Some((j, k));
+                    if !(first && ops::backward_first(&node.op, k, ins, out, grad_out, grad_in)) {
+                        if first {
+                            grad_in.fill(T::ZERO);
+                        }
+                        ops::backward(&node.op, k, ins, out, grad_out, grad_in);
+                        saturate_all(grad_in);
+                    }
                 }
             }
         }

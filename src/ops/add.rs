@@ -21,6 +21,13 @@ pub(crate) fn backward<T: Float>(gy: &[T], gx: &mut [T]) {
     }
 }
 
+/// [`backward`] onto a cleared `gx`, saturated, without reading `gx`.
+pub(crate) fn backward_first<T: Float>(gy: &[T], gx: &mut [T]) {
+    for (g, &gi) in gx.iter_mut().zip(gy) {
+        *g = (T::ZERO + gi).saturate();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -97,7 +97,7 @@ fn nt_plain<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: u
 #[inline(never)]
 pub(crate) fn nn_acc<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
     if TILED {
-        nn_acc_tiled::<T, false>(gy, w, gx, inp, out);
+        nn_acc_tiled::<T, false, false>(gy, w, gx, inp, out);
     } else {
         super::regs::nn_acc(gy, w, gx, inp, out);
     }
@@ -108,11 +108,20 @@ pub(crate) fn nn_acc<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out:
 #[inline(never)]
 pub(crate) fn nn_fresh<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
     if TILED {
-        nn_acc_tiled::<T, true>(gy, w, gx, inp, out);
+        nn_acc_tiled::<T, true, false>(gy, w, gx, inp, out);
     } else {
         gx.fill(T::ZERO);
         super::regs::nn_acc(gy, w, gx, inp, out);
     }
+}
+
+/// [`nn_fresh`] with every element saturated ([`Float::saturate`]) once its
+/// sum is complete: the bits of a clear, [`nn_acc`] and the tape's saturating
+/// pass, in one write of `gx` (the first gradient a backward walk writes to
+/// a layer's input). Host kernels only.
+#[inline(never)]
+pub(crate) fn nn_first<T: Float>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
+    nn_acc_tiled::<T, true, true>(gy, w, gx, inp, out);
 }
 
 /// [`nn_acc`] as plain loops: the order the register kernels of
@@ -670,7 +679,7 @@ fn mul_add<T: Float>(acc: [T; LANES], a: &[T; LANES], b: &[T; LANES]) -> [T; LAN
 /// `gx[r][i] += Σ_o gy[r][o] w[o][i]`: rows of `gx` in tiles of [`MR`] (or,
 /// where [`TALL_TILES`] says, [`TALL`] rows by [`TALL_W`] columns first),
 /// each step a rank-1 update by one row of `w`.
-fn nn_acc_tiled<T: Float, const FRESH: bool>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
+fn nn_acc_tiled<T: Float, const FRESH: bool, const SAT: bool>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
     let (first, tall) = if TALL_TILES && core::mem::size_of::<T>() <= 4 && out >= TALL_STEPS {
         (inp / TALL_W * TALL_W, gx.len() / (TALL * inp) * TALL)
     } else {
@@ -699,7 +708,7 @@ fn nn_acc_tiled<T: Float, const FRESH: bool>(gy: &[T], w: &[T], gx: &mut [T], in
                 let steps = column
                     .zip(w.chunks_exact(inp))
                     .map(|(g, wr)| (g, wr.get(col..col + TALL_W)));
-                tall_tile::<T, FRESH, false>(steps, gxb, inp, col);
+                tall_tile::<T, FRESH, SAT>(steps, gxb, inp, col);
             }
         }
     }
@@ -719,7 +728,7 @@ fn nn_acc_tiled<T: Float, const FRESH: bool>(gy: &[T], w: &[T], gx: &mut [T], in
             .map(|(((&a, &b), &c), &d)| [a, b, c, d]);
         let steps = column.zip(w.chunks_exact(inp)).map(|(g, wr)| (g, Some(wr)));
         let from = if row < tall { first } else { 0 };
-        rank1_finish::<T, MR, FRESH, false>(steps, gxb, inp, from);
+        rank1_finish::<T, MR, FRESH, SAT>(steps, gxb, inp, from);
         row += MR;
     }
     for (gyr, gxr) in gys
@@ -728,7 +737,7 @@ fn nn_acc_tiled<T: Float, const FRESH: bool>(gy: &[T], w: &[T], gx: &mut [T], in
         .zip(gxs.into_remainder().chunks_exact_mut(inp))
     {
         let steps = gyr.iter().zip(w.chunks_exact(inp)).map(|(&g, wr)| ([g], Some(wr)));
-        rank1_finish::<T, 1, FRESH, false>(steps, gxr, inp, 0);
+        rank1_finish::<T, 1, FRESH, SAT>(steps, gxr, inp, 0);
     }
 }
 
@@ -1100,7 +1109,7 @@ mod tests {
             assert_eq!(differ(t, p), None, "tn_acc rows {rows} inp {inp} out {out}");
             let (mut tiled, mut plain) = ([T::ZERO; MAX], [T::ZERO; MAX]);
             let (t, p) = (&mut tiled[..rows * inp], &mut plain[..rows * inp]);
-            nn_acc_tiled::<T, false>(gy, w, t, inp, out);
+            nn_acc_tiled::<T, false, false>(gy, w, t, inp, out);
             nn_acc_plain(gy, w, p, inp, out);
             assert_eq!(differ(t, p), None, "nn_acc rows {rows} inp {inp} out {out}");
             // onto a cleared output, never read (it starts full of NaN)
@@ -1145,6 +1154,7 @@ mod tests {
             (65, 20, 6, 4.0),
             (300, 20, 6, 1.0),
             (520, 17, 5, 4.0),
+            (19, 70, 40, 4.0),
         ] {
             let (mut xb, mut gyb, mut gwb) = ([T::ZERO; MAX], [T::ZERO; MAX], [T::ZERO; MAX]);
             let x = values(&mut xb, rows * inp, 11);
@@ -1207,6 +1217,23 @@ mod tests {
                     assert_eq!(differ(w_got, w_want), None, "the step: {case:?}");
                 }
             }
+            // nn_first: the input gradient written fresh and saturated, over an
+            // output full of NaN, against a clear, nn_acc and a saturating pass.
+            let mut wb = [T::ZERO; MAX];
+            let w = &mut wb[..out * inp];
+            w.copy_from_slice(values(&mut [T::ZERO; MAX], out * inp, 15));
+            w.iter_mut().step_by(3).for_each(|v| *v *= k);
+            let mut want = [T::ZERO; MAX];
+            let want = &mut want[..rows * inp];
+            nn_acc_tiled::<T, false, false>(gys, w, want, inp, out);
+            want.iter_mut().for_each(|v| *v = v.saturate());
+            let mut got = [T::from_f64(f64::NAN); MAX];
+            nn_first(gys, w, &mut got[..rows * inp], inp, out);
+            assert_eq!(
+                differ(&got[..rows * inp], want),
+                None,
+                "nn_first rows {rows} inp {inp} out {out}"
+            );
             if scale > 1.0 {
                 let mut plain = [T::ZERO; MAX];
                 tn_acc_tiled(gys, xs, &mut plain[..out * inp], inp, out);

@@ -27,6 +27,12 @@ pub(crate) fn backward<T: Float>(gy: &[T], gx: &mut [T]) {
     }
 }
 
+/// [`backward`] onto a cleared `gx`, saturated, without reading `gx`.
+pub(crate) fn backward_first<T: Float>(gy: &[T], gx: &mut [T]) {
+    let g = gy.first().copied().unwrap_or(T::ZERO) / T::from_usize(gx.len().max(1));
+    gx.fill((T::ZERO + g).saturate());
+}
+
 /// `y = Σ x / rows` with rows of `n` elements.
 pub(crate) fn forward_rows<T: Float>(x: &[T], y: &mut [T], n: usize) {
     if let Some(y0) = y.first_mut() {
@@ -41,6 +47,13 @@ pub(crate) fn backward_rows<T: Float>(gy: &[T], gx: &mut [T], n: usize) {
     for v in gx {
         *v += g;
     }
+}
+
+/// [`backward_rows`] onto a cleared `gx`, saturated, without reading `gx`.
+pub(crate) fn backward_rows_first<T: Float>(gy: &[T], gx: &mut [T], n: usize) {
+    let rows = T::from_usize((gx.len() / n.max(1)).max(1));
+    let g = gy.first().copied().unwrap_or(T::ZERO) / rows;
+    gx.fill((T::ZERO + g).saturate());
 }
 
 fn sum<T: Float>(x: &[T]) -> T {

@@ -417,6 +417,37 @@ pub(crate) fn backward_finish<T: Float>(
     }
 }
 
+/// The gradient of input `k` of `op` written as the first edge of a backward
+/// walk gives it: the bits of a clear, [`backward`] and the tape's saturating
+/// pass ([`Float::saturate`]), in one write that never reads `grad_input`.
+/// Returns whether `op` has that form (a linear layer's input on host
+/// kernels; tanh, sigmoid, ReLU, add, sub, square, the means); otherwise it
+/// writes nothing.
+pub(crate) fn backward_first<T: Float>(
+    op: &Op,
+    k: usize,
+    ins: [&[T]; 3],
+    out: &[T],
+    grad_output: &[T],
+    grad_input: &mut [T],
+) -> bool {
+    let [a, b, _] = ins;
+    let (gy, gx) = (grad_output, grad_input);
+    match *op {
+        Op::Linear { inp, out: n_out } if k == 0 && TILED => gemm::nn_first(gy, b, gx, inp as usize, n_out as usize),
+        Op::Tanh => tanh::backward_first(out, gy, gx),
+        Op::Sigmoid => sigmoid::backward_first(out, gy, gx),
+        Op::Relu => relu::backward_first(a, gy, gx),
+        Op::Add => add::backward_first(gy, gx),
+        Op::Sub => sub::backward_first(k, gy, gx),
+        Op::Square => square::backward_first(a, gy, gx),
+        Op::Mean => mean::backward_first(gy, gx),
+        Op::MeanRows { n } => mean::backward_rows_first(gy, gx, n as usize),
+        _ => return false,
+    }
+    true
+}
+
 /// Adds to `grad_input` (input `k`'s gradient) the op's local derivative
 /// applied to `grad_output`. `out` is the op's forward output.
 pub(crate) fn backward<T: Float>(
@@ -458,5 +489,97 @@ pub(crate) fn backward<T: Float>(
         Op::Huber(h) => huber::backward(&h, k, a, b, gy, gx),
         Op::MultiMargin { n } => multi_margin::backward(k, a, b, gy, gx, n as usize),
         Op::LinearT { inp, out: n_out } => linear_t::backward(k, a, b, gy, gx, inp as usize, n_out as usize),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::float::saturate_all;
+
+    fn same_bits<T: Float>(a: &[T], b: &[T]) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(p, q)| p.to_f64().to_bits() == q.to_f64().to_bits())
+    }
+
+    /// [`backward_first`] over a gradient full of NaN gives the bits of a
+    /// clear, [`backward`] and the saturating pass, with zeros of both signs,
+    /// and gradients large enough to saturate.
+    fn first_matches_clear_and_pass<T: Float>() {
+        const N: usize = 24;
+        let x: [T; N] = core::array::from_fn(|i| {
+            let v = [0.0, -0.0, 0.5, -0.75, 3.0, -20.0][i % 6] * (1.0 + i as f64 / 7.0);
+            T::from_f64(v)
+        });
+        let big = T::SATURATION.to_f64() * 0.75;
+        let gy: [T; N] = core::array::from_fn(|i| {
+            T::from_f64([1.0, -0.0, big, -big, 0.25, 0.0][(i / 2) % 6] * if i % 5 == 0 { 3.0 } else { 1.0 })
+        });
+        let mut ops = [
+            (Op::Tanh, 0, [T::ZERO; N]),
+            (Op::Sigmoid, 0, [T::ZERO; N]),
+            (Op::Relu, 0, [T::ZERO; N]),
+            (Op::Square, 0, [T::ZERO; N]),
+            (Op::Add, 0, [T::ZERO; N]),
+            (Op::Add, 1, [T::ZERO; N]),
+            (Op::Sub, 0, [T::ZERO; N]),
+            (Op::Sub, 1, [T::ZERO; N]),
+        ];
+        tanh::forward(&x, &mut ops[0].2);
+        sigmoid::forward(&x, &mut ops[1].2);
+        relu::forward(&x, &mut ops[2].2);
+        for (op, k, y) in &ops {
+            let mut want = [T::ZERO; N];
+            backward(op, *k, [&x, &x, &[]], y, &gy, &mut want);
+            saturate_all(&mut want);
+            let mut got = [T::from_f64(f64::NAN); N];
+            assert!(backward_first(op, *k, [&x, &x, &[]], y, &gy, &mut got), "{op:?}");
+            assert!(same_bits(&got, &want), "{op:?} input {k}: {got:?} against {want:?}");
+        }
+        // the means, of a gradient of either sign and of one past the bound
+        for g in [T::from_f64(-0.0), T::from_f64(3.0), T::from_f64(-big * 30.0)] {
+            for op in [Op::Mean, Op::MeanRows { n: 4 }] {
+                let mut want = [T::ZERO; N];
+                backward(&op, 0, [&x, &[], &[]], &[], &[g], &mut want);
+                saturate_all(&mut want);
+                let mut got = [T::from_f64(f64::NAN); N];
+                assert!(backward_first(&op, 0, [&x, &[], &[]], &[], &[g], &mut got), "{op:?}");
+                assert!(same_bits(&got, &want), "{op:?} of {g:?}: {got:?} against {want:?}");
+            }
+        }
+        // a dense layer's input, 4 rows of 6 values through a 6 → 3 weight
+        let out = 3;
+        let w: [T; 18] = core::array::from_fn(|i| x[(i * 5) % N]);
+        let gy3 = &gy[..4 * out];
+        let op = Op::Linear { inp: 6, out: 3 };
+        let mut want = [T::ZERO; N];
+        backward(&op, 0, [&x, &w, &[]], &[], gy3, &mut want);
+        saturate_all(&mut want);
+        let mut got = [T::from_f64(f64::NAN); N];
+        let wrote = backward_first(&op, 0, [&x, &w, &[]], &[], gy3, &mut got);
+        assert_eq!(
+            wrote, TILED,
+            "the host kernels (only) write a dense layer's input gradient fresh"
+        );
+        if wrote {
+            assert!(same_bits(&got, &want), "linear: {got:?} against {want:?}");
+            assert!(want.iter().any(|v| v.abs() == T::SATURATION), "some sums saturate");
+        }
+        // ops without the form write nothing
+        let mut untouched = [T::from_f64(7.0); N];
+        assert!(!backward_first(&Op::Mul, 0, [&x, &x, &[]], &x, &gy, &mut untouched));
+        assert!(untouched.iter().all(|v| v.to_f64() == 7.0));
+    }
+
+    #[test]
+    fn first_matches_clear_and_pass_f32() {
+        first_matches_clear_and_pass::<f32>();
+    }
+
+    #[test]
+    fn first_matches_clear_and_pass_f64() {
+        first_matches_clear_and_pass::<f64>();
     }
 }

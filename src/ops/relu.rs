@@ -22,6 +22,13 @@ pub(crate) fn backward<T: Float>(x: &[T], gy: &[T], gx: &mut [T]) {
     }
 }
 
+/// [`backward`] onto a cleared `gx`, saturated, without reading `gx`.
+pub(crate) fn backward_first<T: Float>(x: &[T], gy: &[T], gx: &mut [T]) {
+    for ((g, &xi), &gyi) in gx.iter_mut().zip(x).zip(gy) {
+        *g = (T::ZERO + if xi > T::ZERO { gyi } else { T::ZERO }).saturate();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

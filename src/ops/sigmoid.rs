@@ -21,6 +21,13 @@ pub(crate) fn backward<T: Float>(y: &[T], gy: &[T], gx: &mut [T]) {
     }
 }
 
+/// [`backward`] onto a cleared `gx`, saturated, without reading `gx`.
+pub(crate) fn backward_first<T: Float>(y: &[T], gy: &[T], gx: &mut [T]) {
+    for ((g, &yi), &gyi) in gx.iter_mut().zip(y).zip(gy) {
+        *g = (T::ZERO + gyi * yi * (T::ONE - yi)).saturate();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,13 @@ pub(crate) fn backward<T: Float>(x: &[T], gy: &[T], gx: &mut [T]) {
     }
 }
 
+/// [`backward`] onto a cleared `gx`, saturated, without reading `gx`.
+pub(crate) fn backward_first<T: Float>(x: &[T], gy: &[T], gx: &mut [T]) {
+    for ((g, &xi), &gi) in gx.iter_mut().zip(x).zip(gy) {
+        *g = (T::ZERO + (xi + xi) * gi).saturate();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -21,6 +21,14 @@ pub(crate) fn backward<T: Float>(k: usize, gy: &[T], gx: &mut [T]) {
     }
 }
 
+/// [`backward`] onto a cleared `gx`, saturated, without reading `gx`.
+pub(crate) fn backward_first<T: Float>(k: usize, gy: &[T], gx: &mut [T]) {
+    let sign = if k == 0 { T::ONE } else { -T::ONE };
+    for (g, &gi) in gx.iter_mut().zip(gy) {
+        *g = (T::ZERO + sign * gi).saturate();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
