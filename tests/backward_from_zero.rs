@@ -10,7 +10,9 @@
 //! the bits of `zero_grad`, `backward` and `Sgd::step` on every parameter,
 //! gradient and value, in the same cases.
 
-use flambeau::{Error, Graph, Init, Layout, Node, Optimizer, ParamKind, Rank1, Rank2, Rng, Scalar, Sgd, Shape, Var};
+use flambeau::{
+    Error, Graph, Init, Layout, Node, Optimizer, ParamKind, Rank1, Rank2, Rank3, Rank4, Rng, Scalar, Sgd, Shape, Var,
+};
 
 /// A graph builder: records the ops on `g`, fills the inputs with values up
 /// to `scale` and returns the loss.
@@ -212,16 +214,23 @@ fn refuses_what_backward_refuses() {
     }
 }
 
-/// The vars of [`branches`] whose gradients a walk writes.
-type Branches = [Var<48, Rank1<128>>; 6];
+/// The gradients a test reads from a graph after its walk.
+type Collect = Box<dyn Fn(&Graph<'_, f32>) -> Vec<f32>>;
 
-/// A graph large enough that the walk clears each activation gradient at
-/// its first edge, or writes it fresh there, instead of clearing the store
-/// first: an input with a gradient, a value read by two ops, ops with and
-/// without a fresh form, and a value `dead` that the loss reads only when
-/// `reach` (recorded in the same place either way).
-fn branches(g: &mut Graph<'_, f32>, reach: bool) -> (Var<48, Rank1<64>>, Branches, Scalar) {
+/// Records a graph large enough that the walk clears each activation
+/// gradient at its first edge, or writes it fresh there, instead of
+/// clearing the store first; fills its inputs from `rng` scaled by `scale`
+/// and gives its loss and what to collect. `reach`: whether the loss reads
+/// a value `dead`, recorded in the same place either way.
+type Stale = fn(&mut Graph<'_, f32>, bool, &mut Rng, f32) -> (Scalar, Collect);
+
+/// An input with a gradient, a value read by two ops, ops with and without
+/// a fresh form, and a value that the loss may not read.
+fn branches(g: &mut Graph<'_, f32>, reach: bool, rng: &mut Rng, scale: f32) -> (Scalar, Collect) {
     let x = g.input_with_grad::<48, Rank1<64>>().unwrap();
+    for v in g.input_mut(x) {
+        *v = scale * (2.0 * rng.uniform() as f32 - 1.0);
+    }
     let w1 = g
         .param::<Rank2<128, 64>>(ParamKind::Weight, Init::TorchDefault, 64, 128)
         .unwrap();
@@ -243,29 +252,63 @@ fn branches(g: &mut Graph<'_, f32>, reach: bool) -> (Var<48, Rank1<64>>, Branche
     let q = g.square(a).unwrap();
     let y = g.linear(q, w2, b2).unwrap();
     let y = g.square(y).unwrap();
-    (x, [h, t, r, s, a, q], g.mean(y).unwrap())
+    let collect = move |g: &Graph<'_, f32>| {
+        let mut all = g.grad(x).to_vec();
+        for v in [h, t, r, s, a, q] {
+            all.extend_from_slice(g.grad(v));
+        }
+        all
+    };
+    (g.mean(y).unwrap(), Box::new(collect))
 }
 
-/// Every gradient of [`branches`] after a forward and a walk on inputs drawn
-/// from each of `seeds` in turn, each on a graph built anew over the last
-/// one's arena (so over its gradients; all but the last graph's loss read
-/// `dead`), through `plain` (`zero_grad`, `backward`) or not
-/// (`backward_from_zero`).
-fn branch_grads(seeds: &[u64], plain: bool) -> Vec<f32> {
+/// A convolution, ReLU and 2 × 2 max pooling that covers its input (its
+/// gradient written fresh), and a second pooling that does not (cleared at
+/// its first edge).
+fn pooled(g: &mut Graph<'_, f32>, reach: bool, rng: &mut Rng, scale: f32) -> (Scalar, Collect) {
+    let x = g.input_with_grad::<24, Rank3<2, 10, 10>>().unwrap();
+    for v in g.input_mut(x) {
+        *v = scale * (2.0 * rng.uniform() as f32 - 1.0);
+    }
+    let w = g
+        .param::<Rank4<6, 2, 3, 3>>(ParamKind::Weight, Init::TorchDefault, 18, 6)
+        .unwrap();
+    let b = g.param::<Rank1<6>>(ParamKind::Bias, Init::TorchDefault, 18, 6).unwrap();
+    let c = g.conv2d::<24, 2, 6, 3, 10, 10, 8, 8, 1, 0>(x, w, b).unwrap();
+    let r = g.relu(c).unwrap();
+    let p = g.pool2d::<24, 6, 8, 8, 2, 2, 4, 4>(r, true).unwrap();
+    // (ReLU, not tanh: the large first inputs would saturate a tanh, and
+    // the stale gradients it passes back would all be zero)
+    let dead = g.relu(p).unwrap();
+    let p = if reach { dead } else { p };
+    let q = g.pool2d::<24, 6, 4, 4, 3, 1, 2, 2>(p, true).unwrap();
+    let q = g.square(q).unwrap();
+    let collect = move |g: &Graph<'_, f32>| {
+        let mut all = g.grad(x).to_vec();
+        all.extend_from_slice(g.grad(c));
+        all.extend_from_slice(g.grad(r));
+        all.extend_from_slice(g.grad(p));
+        all
+    };
+    (g.mean(q).unwrap(), Box::new(collect))
+}
+
+/// Every parameter gradient and the gradients `build` collects, after a
+/// forward and a walk on inputs drawn from each of `seeds` in turn, each on
+/// a graph built anew over the last one's arena (so over its gradients; all
+/// but the last graph's loss read `dead`), through `plain` (`zero_grad`,
+/// `backward`) or not (`backward_from_zero`).
+fn stale_grads(build: Stale, seeds: &[u64], plain: bool) -> Vec<f32> {
     let mut tape = vec![Node::EMPTY; 32];
     let mut arena = vec![0.0f32; layout().arena_len()];
     let mut all = vec![];
     for (i, &seed) in seeds.iter().enumerate() {
         let last = i + 1 == seeds.len();
         let mut g = Graph::new(&mut tape, &mut arena, layout()).unwrap();
-        let (x, vars, loss) = branches(&mut g, !last);
-        g.init_params(&mut Rng::new(3));
-        let mut rng = Rng::new(seed);
         // the earlier inputs large, so that stale gradients are large too
         let scale = if last { 1.0 } else { 1e6 };
-        for v in g.input_mut(x) {
-            *v = scale * (2.0 * rng.uniform() as f32 - 1.0);
-        }
+        let (loss, collect) = build(&mut g, !last, &mut Rng::new(seed), scale);
+        g.init_params(&mut Rng::new(3));
         g.forward();
         if plain {
             g.zero_grad();
@@ -274,10 +317,7 @@ fn branch_grads(seeds: &[u64], plain: bool) -> Vec<f32> {
             g.backward_from_zero(loss).unwrap();
         }
         all = g.param_grads().to_vec();
-        all.extend_from_slice(g.grad(x));
-        for v in vars {
-            all.extend_from_slice(g.grad(v));
-        }
+        all.extend(collect(&g));
     }
     all
 }
@@ -285,18 +325,22 @@ fn branch_grads(seeds: &[u64], plain: bool) -> Vec<f32> {
 /// A walk over a store full of the last step's gradients gives the bits of
 /// a walk on a fresh graph: no gradient is read before its first edge
 /// clears or writes it, and the fresh forms (dense input, tanh, sigmoid,
-/// ReLU) give the bits of a clear, the accumulation and the saturating pass.
+/// ReLU, add, square, the mean, max pooling) give the bits of a clear, the
+/// accumulation and the saturating pass.
 #[test]
 fn activation_gradients_start_at_their_first_edge() {
-    for plain in [false, true] {
-        let fresh = branch_grads(&[8], plain);
-        let stale = branch_grads(&[7, 8], plain);
-        assert!(fresh.iter().all(|v| v.is_finite()), "plain {plain}");
-        assert!(
-            fresh.iter().filter(|v| **v != 0.0).count() > fresh.len() / 2,
-            "plain {plain}: mostly non-zero gradients"
-        );
-        let first = fresh.iter().zip(&stale).position(|(p, q)| p.to_bits() != q.to_bits());
-        assert_eq!(first, None, "plain {plain}");
+    // (max pooling passes a gradient to one input in four, or fewer)
+    for (what, build, part) in [("branches", branches as Stale, 3), ("pooled", pooled, 12)] {
+        for plain in [false, true] {
+            let fresh = stale_grads(build, &[8], plain);
+            let stale = stale_grads(build, &[7, 8], plain);
+            assert!(fresh.iter().all(|v| v.is_finite()), "{what}, plain {plain}");
+            assert!(
+                fresh.iter().filter(|v| **v != 0.0).count() > fresh.len() / part,
+                "{what}, plain {plain}: non-zero gradients"
+            );
+            let first = fresh.iter().zip(&stale).position(|(p, q)| p.to_bits() != q.to_bits());
+            assert_eq!(first, None, "{what}, plain {plain}");
+        }
     }
 }

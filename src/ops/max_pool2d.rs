@@ -130,7 +130,7 @@ fn forward_k<T: Float, const K: usize>(d: &Pool2dDims, x: &[T], y: &mut [T]) {
 /// `∂x[argmax] += ∂y` per window.
 pub(crate) fn backward<T: Float>(d: &Pool2dDims, x: &[T], gy: &[T], gx: &mut [T]) {
     if d.k == 2 && d.stride == 2 {
-        return backward_2x2(d, x, gy, gx);
+        return backward_2x2::<T, false>(d, x, gy, gx);
     }
     windows(d, x, |window, at, _| {
         if let (Some(v), Some(&g)) = (gx.get_mut(at), gy.get(window)) {
@@ -139,12 +139,25 @@ pub(crate) fn backward<T: Float>(d: &Pool2dDims, x: &[T], gy: &[T], gx: &mut [T]
     });
 }
 
+/// [`backward`] onto a cleared `gx`, saturated, without reading `gx`, for
+/// 2 × 2 windows at stride 2 that cover the input exactly (every element of
+/// `∂x` in one window); returns whether the pooling is of that kind, and
+/// otherwise writes nothing.
+pub(crate) fn backward_first<T: Float>(d: &Pool2dDims, x: &[T], gy: &[T], gx: &mut [T]) -> bool {
+    let [_, _, h_in, w_in, h_out, w_out] = d.sizes();
+    let covered = d.k == 2 && d.stride == 2 && h_in == 2 * h_out && w_in == 2 * w_out && x.len() == gx.len();
+    if covered {
+        backward_2x2::<T, true>(d, x, gy, gx);
+    }
+    covered
+}
+
 /// [`backward`] for 2 × 2 windows at stride 2 (they do not overlap, so
 /// each element of `∂x` takes at most one window's gradient): one output
 /// row at a time, each window's first maximum chosen by comparisons and
 /// selects rather than branches (the comparisons [`argmax`] makes, in its
 /// order), and the gradient added to the element that won.
-fn backward_2x2<T: Float>(d: &Pool2dDims, x: &[T], gy: &[T], gx: &mut [T]) {
+fn backward_2x2<T: Float, const FIRST: bool>(d: &Pool2dDims, x: &[T], gy: &[T], gx: &mut [T]) {
     let [_, _, h_in, w_in, h_out, w_out] = d.sizes();
     let (plane, out_plane) = ((h_in * w_in).max(1), (h_out * w_out).max(1));
     let channels = x.chunks_exact(plane).zip(gx.chunks_exact_mut(plane));
@@ -166,7 +179,15 @@ fn backward_2x2<T: Float>(d: &Pool2dDims, x: &[T], gy: &[T], gx: &mut [T]) {
                 let sel_d = c[1] > best;
                 // (`|` and `&`, not `||` and `&&`: no branches)
                 let won = [!(sel_b | sel_c | sel_d), sel_b & !sel_c & !sel_d, sel_c & !sel_d, sel_d];
-                let add = |v: T, w: bool| if w { v + g } else { v };
+                // (when `FIRST`, onto a cleared `∂x`, saturated, without reading
+                // it: the winner takes `0 + g` saturated, the others `+0`)
+                let first = if FIRST { (T::ZERO + g).saturate() } else { g };
+                let add = |v: T, w: bool| match (FIRST, w) {
+                    (false, true) => v + g,
+                    (false, false) => v,
+                    (true, true) => first,
+                    (true, false) => T::ZERO,
+                };
                 ga[0] = add(ga[0], won[0]);
                 ga[1] = add(ga[1], won[1]);
                 gc[0] = add(gc[0], won[2]);

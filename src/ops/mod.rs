@@ -421,8 +421,8 @@ pub(crate) fn backward_finish<T: Float>(
 /// walk gives it: the bits of a clear, [`backward`] and the tape's saturating
 /// pass ([`Float::saturate`]), in one write that never reads `grad_input`.
 /// Returns whether `op` has that form (a linear layer's input on host
-/// kernels; tanh, sigmoid, ReLU, add, sub, square, the means); otherwise it
-/// writes nothing.
+/// kernels; tanh, sigmoid, ReLU, add, sub, square, the means, 2 × 2 max
+/// pooling that covers its input); otherwise it writes nothing.
 pub(crate) fn backward_first<T: Float>(
     op: &Op,
     k: usize,
@@ -443,6 +443,7 @@ pub(crate) fn backward_first<T: Float>(
         Op::Square => square::backward_first(a, gy, gx),
         Op::Mean => mean::backward_first(gy, gx),
         Op::MeanRows { n } => mean::backward_rows_first(gy, gx, n as usize),
+        Op::MaxPool2d(d) => return max_pool2d::backward_first(&d, a, gy, gx),
         _ => return false,
     }
     true
@@ -508,7 +509,7 @@ mod tests {
     /// clear, [`backward`] and the saturating pass, with zeros of both signs,
     /// and gradients large enough to saturate.
     fn first_matches_clear_and_pass<T: Float>() {
-        const N: usize = 24;
+        const N: usize = 36;
         let x: [T; N] = core::array::from_fn(|i| {
             let v = [0.0, -0.0, 0.5, -0.75, 3.0, -20.0][i % 6] * (1.0 + i as f64 / 7.0);
             T::from_f64(v)
@@ -550,15 +551,13 @@ mod tests {
             }
         }
         // a dense layer's input, 4 rows of 6 values through a 6 → 3 weight
-        let out = 3;
         let w: [T; 18] = core::array::from_fn(|i| x[(i * 5) % N]);
-        let gy3 = &gy[..4 * out];
-        let op = Op::Linear { inp: 6, out: 3 };
-        let mut want = [T::ZERO; N];
-        backward(&op, 0, [&x, &w, &[]], &[], gy3, &mut want);
+        let (op, x24, gy12) = (Op::Linear { inp: 6, out: 3 }, &x[..24], &gy[..12]);
+        let mut want = [T::ZERO; 24];
+        backward(&op, 0, [x24, &w, &[]], &[], gy12, &mut want);
         saturate_all(&mut want);
-        let mut got = [T::from_f64(f64::NAN); N];
-        let wrote = backward_first(&op, 0, [&x, &w, &[]], &[], gy3, &mut got);
+        let mut got = [T::from_f64(f64::NAN); 24];
+        let wrote = backward_first(&op, 0, [x24, &w, &[]], &[], gy12, &mut got);
         assert_eq!(
             wrote, TILED,
             "the host kernels (only) write a dense layer's input gradient fresh"
@@ -566,6 +565,34 @@ mod tests {
         if wrote {
             assert!(same_bits(&got, &want), "linear: {got:?} against {want:?}");
             assert!(want.iter().any(|v| v.abs() == T::SATURATION), "some sums saturate");
+        }
+        // 2 × 2 max pooling over 2 channels of 2 × 6 (ties among the inputs,
+        // signed zeros and saturating values among the gradients); a 3 × 6
+        // input is not covered by its windows and takes the clear
+        for h_in in [2, 3] {
+            let d = max_pool2d::Pool2dDims {
+                c: 2,
+                k: 2,
+                stride: 2,
+                h_in,
+                w_in: 6,
+                h_out: 1,
+                w_out: 3,
+            };
+            let n = 2 * usize::from(h_in) * 6;
+            let (x, gy) = (&x[..n], &gy[..6]);
+            let mut want = [T::ZERO; N];
+            backward(&Op::MaxPool2d(d), 0, [x, &[], &[]], &[], gy, &mut want[..n]);
+            saturate_all(&mut want);
+            let mut got = [T::from_f64(f64::NAN); N];
+            let wrote = backward_first(&Op::MaxPool2d(d), 0, [x, &[], &[]], &[], gy, &mut got[..n]);
+            assert_eq!(wrote, h_in == 2, "max pooling over {h_in} rows");
+            if wrote {
+                assert!(
+                    same_bits(&got[..n], &want[..n]),
+                    "max pooling: {got:?} against {want:?}"
+                );
+            }
         }
         // ops without the form write nothing
         let mut untouched = [T::from_f64(7.0); N];
