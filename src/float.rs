@@ -255,6 +255,15 @@ impl_float!(
 const _: () = assert!(1.0f32 - <f32 as Float>::PROB_EPS < 1.0);
 const _: () = assert!(1.0f64 - <f64 as Float>::PROB_EPS < 1.0);
 
+/// What a cleared gradient element holds once `t` is added to it and the
+/// tape saturates it: `(+0 + t)` saturated (`+0 + −0` is `+0`, so never `t`
+/// itself). The fresh forms of the ops' backward write this, the bits of a
+/// clear, the accumulation and [`saturate_all`].
+#[inline(always)]
+pub(crate) fn added_to_zero<T: Float>(t: T) -> T {
+    (T::ZERO + t).saturate()
+}
+
 /// Saturates every element of a slice in place (see [`Float::saturate`]).
 #[inline]
 pub(crate) fn saturate_all<T: Float>(xs: &mut [T]) {

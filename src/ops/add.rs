@@ -5,7 +5,7 @@
 //! Numerics: the sum of two saturated values is finite in the type; the tape
 //! saturates it again.
 
-use crate::float::Float;
+use crate::float::{Float, added_to_zero};
 
 /// `y = a + b`.
 pub(crate) fn forward<T: Float>(a: &[T], b: &[T], y: &mut [T]) {
@@ -24,7 +24,7 @@ pub(crate) fn backward<T: Float>(gy: &[T], gx: &mut [T]) {
 /// [`backward`] onto a cleared `gx`, saturated, without reading `gx`.
 pub(crate) fn backward_first<T: Float>(gy: &[T], gx: &mut [T]) {
     for (g, &gi) in gx.iter_mut().zip(gy) {
-        *g = (T::ZERO + gi).saturate();
+        *g = added_to_zero(gi);
     }
 }
 

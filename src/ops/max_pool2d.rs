@@ -8,7 +8,7 @@
 //!
 //! Numerics: no arithmetic; finite for every finite input.
 
-use crate::float::Float;
+use crate::float::{Float, added_to_zero};
 
 /// Sizes of a 2-D pooling (square window, no padding).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,7 +181,7 @@ fn backward_2x2<T: Float, const FIRST: bool>(d: &Pool2dDims, x: &[T], gy: &[T], 
                 let won = [!(sel_b | sel_c | sel_d), sel_b & !sel_c & !sel_d, sel_c & !sel_d, sel_d];
                 // (when `FIRST`, onto a cleared `∂x`, saturated, without reading
                 // it: the winner takes `0 + g` saturated, the others `+0`)
-                let first = if FIRST { (T::ZERO + g).saturate() } else { g };
+                let first = if FIRST { added_to_zero(g) } else { g };
                 let add = |v: T, w: bool| match (FIRST, w) {
                     (false, true) => v + g,
                     (false, false) => v,

@@ -10,7 +10,7 @@
 //! Numerics: the sum of saturated terms is bounded by `count · SATURATION`,
 //! finite for any batch that fits in memory; the tape saturates the result.
 
-use crate::float::Float;
+use crate::float::{Float, added_to_zero};
 
 /// `y = Σ x / len(x)` (0 for an empty `x`).
 pub(crate) fn forward<T: Float>(x: &[T], y: &mut [T]) {
@@ -21,7 +21,7 @@ pub(crate) fn forward<T: Float>(x: &[T], y: &mut [T]) {
 
 /// `∂x_i += ∂y / len(x)`.
 pub(crate) fn backward<T: Float>(gy: &[T], gx: &mut [T]) {
-    let g = gy.first().copied().unwrap_or(T::ZERO) / T::from_usize(gx.len().max(1));
+    let g = share(gy, gx.len());
     for v in gx {
         *v += g;
     }
@@ -29,8 +29,12 @@ pub(crate) fn backward<T: Float>(gy: &[T], gx: &mut [T]) {
 
 /// [`backward`] onto a cleared `gx`, saturated, without reading `gx`.
 pub(crate) fn backward_first<T: Float>(gy: &[T], gx: &mut [T]) {
-    let g = gy.first().copied().unwrap_or(T::ZERO) / T::from_usize(gx.len().max(1));
-    gx.fill((T::ZERO + g).saturate());
+    gx.fill(added_to_zero(share(gy, gx.len())));
+}
+
+/// `∂y / count`: each of `count` elements' share of the mean's gradient.
+fn share<T: Float>(gy: &[T], count: usize) -> T {
+    gy.first().copied().unwrap_or(T::ZERO) / T::from_usize(count.max(1))
 }
 
 /// `y = Σ x / rows` with rows of `n` elements.
@@ -42,8 +46,7 @@ pub(crate) fn forward_rows<T: Float>(x: &[T], y: &mut [T], n: usize) {
 
 /// `∂x_i += ∂y / rows`.
 pub(crate) fn backward_rows<T: Float>(gy: &[T], gx: &mut [T], n: usize) {
-    let rows = T::from_usize((gx.len() / n.max(1)).max(1));
-    let g = gy.first().copied().unwrap_or(T::ZERO) / rows;
+    let g = share(gy, gx.len() / n.max(1));
     for v in gx {
         *v += g;
     }
@@ -51,9 +54,7 @@ pub(crate) fn backward_rows<T: Float>(gy: &[T], gx: &mut [T], n: usize) {
 
 /// [`backward_rows`] onto a cleared `gx`, saturated, without reading `gx`.
 pub(crate) fn backward_rows_first<T: Float>(gy: &[T], gx: &mut [T], n: usize) {
-    let rows = T::from_usize((gx.len() / n.max(1)).max(1));
-    let g = gy.first().copied().unwrap_or(T::ZERO) / rows;
-    gx.fill((T::ZERO + g).saturate());
+    gx.fill(added_to_zero(share(gy, gx.len() / n.max(1))));
 }
 
 fn sum<T: Float>(x: &[T]) -> T {

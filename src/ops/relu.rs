@@ -4,7 +4,7 @@
 //!
 //! Numerics: no arithmetic; finite for every finite input.
 
-use crate::float::Float;
+use crate::float::{Float, added_to_zero};
 
 /// `y = max(x, 0)`.
 pub(crate) fn forward<T: Float>(x: &[T], y: &mut [T]) {
@@ -25,7 +25,7 @@ pub(crate) fn backward<T: Float>(x: &[T], gy: &[T], gx: &mut [T]) {
 /// [`backward`] onto a cleared `gx`, saturated, without reading `gx`.
 pub(crate) fn backward_first<T: Float>(x: &[T], gy: &[T], gx: &mut [T]) {
     for ((g, &xi), &gyi) in gx.iter_mut().zip(x).zip(gy) {
-        *g = (T::ZERO + if xi > T::ZERO { gyi } else { T::ZERO }).saturate();
+        *g = added_to_zero(if xi > T::ZERO { gyi } else { T::ZERO });
     }
 }
 

@@ -5,7 +5,7 @@
 //! Numerics: the exponent is clamped to [`Float::EXP_INPUT_MAX`], so
 //! `x = −1e30` gives a tiny positive `y` instead of `1/∞`.
 
-use crate::float::Float;
+use crate::float::{Float, added_to_zero};
 
 /// `y = σ(x)`.
 pub(crate) fn forward<T: Float>(x: &[T], y: &mut [T]) {
@@ -17,15 +17,21 @@ pub(crate) fn forward<T: Float>(x: &[T], y: &mut [T]) {
 /// `∂x += ∂y y (1 − y)`.
 pub(crate) fn backward<T: Float>(y: &[T], gy: &[T], gx: &mut [T]) {
     for ((g, &yi), &gyi) in gx.iter_mut().zip(y).zip(gy) {
-        *g += gyi * yi * (T::ONE - yi);
+        *g += term(yi, gyi);
     }
 }
 
 /// [`backward`] onto a cleared `gx`, saturated, without reading `gx`.
 pub(crate) fn backward_first<T: Float>(y: &[T], gy: &[T], gx: &mut [T]) {
     for ((g, &yi), &gyi) in gx.iter_mut().zip(y).zip(gy) {
-        *g = (T::ZERO + gyi * yi * (T::ONE - yi)).saturate();
+        *g = added_to_zero(term(yi, gyi));
     }
+}
+
+/// One element's share: `∂y · y · (1 − y)`.
+#[inline(always)]
+fn term<T: Float>(y: T, gy: T) -> T {
+    gy * y * (T::ONE - y)
 }
 
 #[cfg(test)]

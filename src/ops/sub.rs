@@ -4,7 +4,7 @@
 //!
 //! Numerics: as [`add`](super::add).
 
-use crate::float::Float;
+use crate::float::{Float, added_to_zero};
 
 /// `y = a − b`.
 pub(crate) fn forward<T: Float>(a: &[T], b: &[T], y: &mut [T]) {
@@ -15,7 +15,7 @@ pub(crate) fn forward<T: Float>(a: &[T], b: &[T], y: &mut [T]) {
 
 /// `∂a += ∂y` for `k = 0`, `∂b −= ∂y` for `k = 1`.
 pub(crate) fn backward<T: Float>(k: usize, gy: &[T], gx: &mut [T]) {
-    let sign = if k == 0 { T::ONE } else { -T::ONE };
+    let sign: T = sign(k);
     for (g, &gi) in gx.iter_mut().zip(gy) {
         *g += sign * gi;
     }
@@ -23,10 +23,15 @@ pub(crate) fn backward<T: Float>(k: usize, gy: &[T], gx: &mut [T]) {
 
 /// [`backward`] onto a cleared `gx`, saturated, without reading `gx`.
 pub(crate) fn backward_first<T: Float>(k: usize, gy: &[T], gx: &mut [T]) {
-    let sign = if k == 0 { T::ONE } else { -T::ONE };
+    let sign: T = sign(k);
     for (g, &gi) in gx.iter_mut().zip(gy) {
-        *g = (T::ZERO + sign * gi).saturate();
+        *g = added_to_zero(sign * gi);
     }
+}
+
+/// The sign input `k` takes in `a − b`.
+fn sign<T: Float>(k: usize) -> T {
+    if k == 0 { T::ONE } else { -T::ONE }
 }
 
 #[cfg(test)]

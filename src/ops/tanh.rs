@@ -4,7 +4,7 @@
 //!
 //! Numerics: `tanh` saturates to ±1 on its own; finite for every input.
 
-use crate::float::Float;
+use crate::float::{Float, added_to_zero};
 
 /// `y = tanh(x)`.
 pub(crate) fn forward<T: Float>(x: &[T], y: &mut [T]) {
@@ -16,15 +16,21 @@ pub(crate) fn forward<T: Float>(x: &[T], y: &mut [T]) {
 /// `∂x += ∂y (1 − y²)`.
 pub(crate) fn backward<T: Float>(y: &[T], gy: &[T], gx: &mut [T]) {
     for ((g, &yi), &gyi) in gx.iter_mut().zip(y).zip(gy) {
-        *g += gyi * (T::ONE - yi * yi);
+        *g += term(yi, gyi);
     }
 }
 
 /// [`backward`] onto a cleared `gx`, saturated, without reading `gx`.
 pub(crate) fn backward_first<T: Float>(y: &[T], gy: &[T], gx: &mut [T]) {
     for ((g, &yi), &gyi) in gx.iter_mut().zip(y).zip(gy) {
-        *g = (T::ZERO + gyi * (T::ONE - yi * yi)).saturate();
+        *g = added_to_zero(term(yi, gyi));
     }
+}
+
+/// One element's share: `∂y · (1 − y²)`.
+#[inline(always)]
+fn term<T: Float>(y: T, gy: T) -> T {
+    gy * (T::ONE - y * y)
 }
 
 #[cfg(test)]
