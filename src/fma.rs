@@ -14,7 +14,8 @@
 //! rounded `fmaf`/`fma`: the same bits, but a call per product (software on
 //! a chip without a fused instruction, such as a Cortex-M0 or M3).
 //!
-//! This is the crate's one use of `core::arch` for floats; the x86-64
+//! With `src/ops/avx.rs` (the batch-1 rows of a dense layer) this is one of
+//! the crate's two uses of `core::arch` for floats; the x86-64
 //! intrinsic is tested against `libm` bit for bit (below, and in
 //! `tests/fused.rs`), the Cortex-M instruction by the firmware under QEMU
 //! (the `checkerboard` demo built with `fma` compares 13 824 cases against

@@ -39,12 +39,14 @@
 //! bounds are named constants of [`Float`], documented in one place
 //! ([`float`]).
 #![no_std]
-// `unsafe` is denied everywhere but in three documented modules: the Cortex-M4/M7
+// `unsafe` is denied everywhere but in four documented modules: the Cortex-M4/M7
 // int8 dot product (`src/quant/dot.rs`), which measured 3.4× fewer instructions,
-// the view of aligned float bytes as floats (`src/ops/regs/view.rs`), and the
+// the view of aligned float bytes as floats (`src/ops/regs/view.rs`), the
 // fused multiply-add of the opt-in `fma` feature (`src/fma.rs`), which LLVM
 // vectorises where `libm`'s call would not be, and which is one `VFMA.F32`
-// on a Cortex-M4F, M7F or M33F.
+// on a Cortex-M4F, M7F or M33F, and the x86-64 AVX form of the batch-1 dense
+// forward's dot products (`src/ops/avx.rs`), whose portable form the
+// compiler vectorised 2.3-4× slower in some builds.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]

@@ -58,6 +58,7 @@ fn view<'v, T>(n: &Node, params: &'v [T], values: &'v [T], rows: usize) -> &'v [
 }
 
 /// As [`view`], reading parameters from a safetensors data section when the graph has one.
+#[inline]
 fn source<'v, T: Float>(
     n: &Node,
     params: &'v [T],
@@ -115,10 +116,12 @@ impl<T: Float> Graph<'_, T> {
                 Self::fill_dropout_mask(values, range, p_bits, training.then_some(&mut *dropout_rng));
             }
             let (before, after) = values.split_at_mut((node.offset as usize).min(values.len()));
-            let ins = node.inputs.map(|i| {
-                let n = tape.get(i as usize);
-                n.map_or(Src::Vals(&[]), |n| source(n, params, flash, before, rows))
-            });
+            let src = |i: NodeId| {
+                tape.get(i as usize)
+                    .map_or(Src::Vals(&[]), |n| source(n, params, flash, before, rows))
+            };
+            let [a, b, c] = node.inputs;
+            let ins = [src(a), src(b), src(c)];
             let Some(out) = after.get_mut(..node.len_for(rows)) else {
                 continue;
             };

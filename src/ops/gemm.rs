@@ -37,6 +37,12 @@
 //! GFLOP/s against 75–82 for the transposed panels on a 256 → 256 layer
 //! at batch 256, so the crate has no such path.
 //!
+//! One exception to the portable code: on x86-64 with AVX, the `f32` rows of
+//! a batch-1 forward (`dot_row`, all of single-image inference) run in
+//! intrinsics ([`super::avx`], tested against the portable form bit for
+//! bit), since the compiler's vectorisation of the portable form changed
+//! with unrelated edits (2.3-4× slower in some builds).
+//!
 //! Every step of every sum goes through [`madd`]: with the opt-in `fma`
 //! feature it is one fused multiply-add, which halves a step's cost on a
 //! core whose multiply and add share pipes (Intel's: 82 against 175 GFLOP/s
@@ -608,6 +614,34 @@ const NR1: usize = 8;
 /// order (one load of the row serves [`NR1`] independent sums).
 #[inline(always)]
 fn dot_row<T: Float>(x: &[T], w: [&[T]; NR1]) -> [T; NR1] {
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_feature = "avx",
+        any(not(feature = "fma"), target_feature = "fma")
+    ))]
+    if let (
+        Some(x),
+        [
+            Some(w0),
+            Some(w1),
+            Some(w2),
+            Some(w3),
+            Some(w4),
+            Some(w5),
+            Some(w6),
+            Some(w7),
+        ],
+    ) = (super::avx::as_f32(x), w.map(super::avx::as_f32))
+    {
+        return super::avx::dot_row(x, [w0, w1, w2, w3, w4, w5, w6, w7]).map(|s| T::from_f64(f64::from(s)));
+    }
+    dot_row_portable(x, w)
+}
+
+/// [`dot_row`] in portable Rust (every target, `f64`, and the reference of
+/// the AVX form's tests).
+#[inline(always)]
+fn dot_row_portable<T: Float>(x: &[T], w: [&[T]; NR1]) -> [T; NR1] {
     let xc = x.as_chunks::<LANES>().0;
     let [w0, w1, w2, w3, w4, w5, w6, w7] = w.map(|r| r.as_chunks::<LANES>().0);
     // One zip of the nine rows' chunks: the loop runs to the shortest, with
@@ -1126,6 +1160,61 @@ mod tests {
             nt_plain(x, w, b, p, inp, out);
             assert_eq!(differ(t, p), None, "nt rows {rows} inp {inp} out {out}");
         }
+    }
+
+    /// The AVX form of the batch-1 rows ([`super::super::avx::dot_row`])
+    /// gives the bits of the portable form and of [`dot`]: every length up
+    /// to 40 (each size of tail), a layer's 255 to 257 and a long row, over
+    /// plain values and over values with signed zeros, infinities and
+    /// products that overflow (a NaN sum compares as NaN).
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_feature = "avx",
+        any(not(feature = "fma"), target_feature = "fma")
+    ))]
+    #[test]
+    fn avx_rows_match_portable() {
+        let same = |a: f32, b: f32| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+        let (mut xb, mut wb) = ([0.0f32; MAX], [0.0f32; MAX]);
+        let mut odd_sums = 0;
+        for n in (0..=40).chain([255, 256, 257, 1000]) {
+            for special in [false, true] {
+                let mut s = 17 + n as u64;
+                let mut next = |k: usize| {
+                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let v = (2.0 * ((s >> 11) as f64 / (1u64 << 53) as f64) - 1.0) as f32;
+                    match (special, k % 13) {
+                        (true, 0) => -0.0,
+                        (true, 5) => f32::INFINITY * v.signum(),
+                        (true, 7) => 3e38 * v,
+                        _ => v,
+                    }
+                };
+                for (k, v) in xb[..n].iter_mut().enumerate() {
+                    *v = next(k);
+                }
+                for (k, v) in wb[..8 * n].iter_mut().enumerate() {
+                    *v = next(k + 3);
+                }
+                let (x, w) = (&xb[..n], &wb[..8 * n]);
+                let rows: [&[f32]; NR1] = core::array::from_fn(|u| &w[u * n..(u + 1) * n]);
+                let (fast, portable) = (super::super::avx::dot_row(x, rows), dot_row_portable(x, rows));
+                for u in 0..NR1 {
+                    let want = dot(x, rows[u]);
+                    assert!(
+                        same(fast[u], portable[u]) && same(fast[u], want),
+                        "n {n} special {special} row {u}: AVX {:?}, portable {:?}, dot {want:?}",
+                        fast[u],
+                        portable[u]
+                    );
+                    odd_sums += usize::from(!fast[u].is_finite() || fast[u].to_bits() == (-0.0f32).to_bits());
+                }
+            }
+        }
+        assert!(
+            odd_sums > 20,
+            "the special values reach the sums ({odd_sums} infinite, NaN or -0)"
+        );
     }
 
     #[test]

@@ -9,6 +9,12 @@
 pub(crate) mod add;
 pub(crate) mod avg_pool1d;
 pub(crate) mod avg_pool2d;
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx",
+    any(not(feature = "fma"), target_feature = "fma")
+))]
+pub(crate) mod avx;
 pub(crate) mod bce;
 pub(crate) mod conv1d;
 pub(crate) mod conv2d;
