@@ -21,8 +21,9 @@
 //! add (one fused multiply-add with the `fma` feature, as
 //! [`madd`](super::kernel::madd)), then the terms past the last whole chunk
 //! and [`reduce_lanes`](super::kernel::reduce_lanes)' tree, here summed
-//! for the eight rows at once with the same operands in the same order. The test below
-//! and `gemm`'s own compare the two bit for bit.
+//! for the eight rows at once with the same operands in the same order.
+//! `gemm`'s tests compare the two forms bit for bit (`avx_rows_match_portable`)
+//! and the batch-1 rows of `nt` against `dot` (`nt_matches_dot`).
 //!
 //! The only `unsafe`: the loads and stores, each of one `[f32; 8]` through
 //! a pointer to it, and [`as_f32`]'s view of a `&[T]` as the `&[f32]` it is
