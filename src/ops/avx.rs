@@ -114,10 +114,20 @@ fn reduce_rows(a: [__m256; ROWS], tail: [f32; ROWS]) -> [f32; ROWS] {
     core::array::from_fn(|u| d[PLACE[u]] + tail[u])
 }
 
-/// `s` as `&[f32]` when `T` is `f32`, `None` otherwise (the test folds
-/// away once `T` is known).
+/// [`dot_row`] for a graph's float type: `Some` when `T` is `f32`, `None`
+/// otherwise (the portable form's case; the test folds away once `T` is
+/// known).
 #[inline(always)]
-pub(crate) fn as_f32<T: Float>(s: &[T]) -> Option<&[f32]> {
+pub(crate) fn dot_row_of<T: Float>(x: &[T], w: [&[T]; ROWS]) -> Option<[T; ROWS]> {
+    let x = as_f32(x)?;
+    // the rows have `x`'s type, so they are `f32` too
+    let sums = dot_row(x, w.map(|r| as_f32(r).unwrap_or(&[])));
+    Some(sums.map(|s| T::from_f64(f64::from(s))))
+}
+
+/// `s` as `&[f32]` when `T` is `f32`, `None` otherwise.
+#[inline(always)]
+fn as_f32<T: Float>(s: &[T]) -> Option<&[f32]> {
     if TypeId::of::<T>() == TypeId::of::<f32>() {
         // SAFETY: `T` is `f32` (same `TypeId`), so the slice's memory,
         // length and lifetime are those of a `[f32]`.

@@ -619,21 +619,8 @@ fn dot_row<T: Float>(x: &[T], w: [&[T]; NR1]) -> [T; NR1] {
         target_feature = "avx",
         any(not(feature = "fma"), target_feature = "fma")
     ))]
-    if let (
-        Some(x),
-        [
-            Some(w0),
-            Some(w1),
-            Some(w2),
-            Some(w3),
-            Some(w4),
-            Some(w5),
-            Some(w6),
-            Some(w7),
-        ],
-    ) = (super::avx::as_f32(x), w.map(super::avx::as_f32))
-    {
-        return super::avx::dot_row(x, [w0, w1, w2, w3, w4, w5, w6, w7]).map(|s| T::from_f64(f64::from(s)));
+    if let Some(sums) = super::avx::dot_row_of(x, w) {
+        return sums;
     }
     dot_row_portable(x, w)
 }
