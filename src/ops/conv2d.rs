@@ -17,7 +17,12 @@
 //! weight gradient (each block's sum from zero, added to the gradient, on
 //! the kernel's column tiles; the columns past the last tile add term by
 //! term) and [`gemm::nn_fresh`] for the patches' gradient (from zero, then
-//! scattered back onto the image). Each sample is first copied into a
+//! scattered back onto the image). Where its buffers allow, the patches'
+//! gradient of a whole sample is taken transposed instead, `wᵀ · ∂y` over
+//! the sample's `[c_out][positions]` as it lies, and added onto the image
+//! a run of positions at a time, kernel taps from the last: each pixel
+//! still takes its terms in the order of ascending positions
+//! ([`add_term_rows`]). Each sample is first copied into a
 //! zero-padded buffer (and its gradient, for the scatter), so that every
 //! kernel row is copied or added whole; the weights are transposed for the
 //! output products once per call ([`gemm::PackedWeights`]), not once per
@@ -422,6 +427,9 @@ pub(crate) fn backward<T: Float>(d: &Conv2dDims, which: usize, x: &[T], w: &[T],
     let mut bufs = bufs();
     match which {
         0 => {
+            if host && input_grad_whole_batch(&dz, w, gy, gx, &mut bufs) {
+                return;
+            }
             for (gys, gxs) in samples.zip(gx.chunks_exact_mut(c_in * h_in * w_in)) {
                 if host {
                     input_grad_blocked(&dz, w, gys, gxs, &mut bufs);
@@ -513,6 +521,131 @@ fn input_grad_blocked<T: Float>(d: &[usize; 9], w: &[T], gys: &[T], gxs: &mut [T
     }
     if padded.is_some() {
         unpad_sample(pad, d, gxs);
+    }
+}
+
+/// Scalars of the host's buffer of the weights transposed to
+/// `[c_in·k²][c_out]` ([`input_grad_whole`]).
+const WT_BUF: usize = 16384;
+
+/// How many input channels [`input_grad_whole`] takes at once (the
+/// gradients of their patch terms over every position fill the patch
+/// buffer), or 0 when it does not apply: the transposed weights do not fit
+/// their buffer, not even one channel fits, or the padding cannot be
+/// written out in the sample's copy.
+fn whole_channels(d: &[usize; 9]) -> usize {
+    let [c_in, c_out, k, _, p, h_in, w_in, h_out, w_out] = *d;
+    let padded = p == 0 || c_in * (h_in + 2 * p) * (w_in + 2 * p) <= PAD_BUF;
+    let fits = c_in * k * k * c_out <= WT_BUF && padded && w_in > 0;
+    if fits {
+        (PATCH_BUF / (k * k * h_out * w_out).max(1)).min(c_in)
+    } else {
+        0
+    }
+}
+
+/// [`input_grad_whole`] over every sample of the batch, with the weights
+/// transposed once; `false` (and nothing written) where it does not apply
+/// ([`whole_channels`]).
+#[inline(never)]
+fn input_grad_whole_batch<T: Float>(d: &[usize; 9], w: &[T], gy: &[T], gx: &mut [T], bufs: &mut Bufs<T>) -> bool {
+    let [c_in, c_out, k, _, _, h_in, w_in, h_out, w_out] = *d;
+    let (r, channels) = (c_in * k * k, whole_channels(d));
+    let mut wt = [T::ZERO; WT_BUF];
+    let Some(wt) = wt.get_mut(..r * c_out).filter(|_| channels > 0) else {
+        return false;
+    };
+    transpose(w, r, wt, c_out, c_out, r);
+    let samples = gy.chunks_exact(c_out * h_out * w_out);
+    for (gys, gxs) in samples.zip(gx.chunks_exact_mut(c_in * h_in * w_in)) {
+        input_grad_whole(d, wt, gys, gxs, bufs, channels);
+    }
+    true
+}
+
+/// `∂x += col2im(∂y · w)` for one sample (hosts), in the transposed
+/// orientation: the gradients of the patch terms, `[c_in·k²][positions]`,
+/// are `wᵀ · ∂y` ([`gemm::nn_fresh`] over the sample's `[c_out][positions]`
+/// as it lies, `channels` input channels at a time: each element the sum
+/// over the output channels from zero, as in [`input_grad_blocked`]), then
+/// added onto the image a run of positions at a time ([`add_term_rows`]).
+fn input_grad_whole<T: Float>(d: &[usize; 9], wt: &[T], gys: &[T], gxs: &mut [T], bufs: &mut Bufs<T>, channels: usize) {
+    let [c_in, c_out, k, _, _, _, _, h_out, w_out] = *d;
+    let (kk, plane) = (k * k, h_out * w_out);
+    let (term_grads, _, pad) = bufs;
+    let padded = pad_sample(gxs, d, pad);
+    for c0 in (0..c_in).step_by(channels.max(1)) {
+        let c1 = (c0 + channels).min(c_in);
+        let (Some(wt), Some(tg)) = (
+            wt.get(c0 * kk * c_out..c1 * kk * c_out),
+            term_grads.get_mut(..(c1 - c0) * kk * plane),
+        ) else {
+            return;
+        };
+        gemm::nn_fresh(wt, gys, tg, plane, c_out);
+        match &padded {
+            Some(dp) => add_term_rows(tg, dp, c0, pad),
+            None => add_term_rows(tg, d, c0, gxs),
+        }
+    }
+    if padded.is_some() {
+        unpad_sample(pad, d, gxs);
+    }
+}
+
+/// Adds the gradients of the patch terms of channels `c0..`, rows
+/// `[(c, i, j)][positions]`, onto an image without padding (`d`'s `p` is
+/// 0): for each channel, kernel rows `i` and columns `j` from the last to
+/// the first, each output row's run of positions onto an image row. Every
+/// pixel so takes its terms in the order of ascending positions (a later
+/// `(i, j)` is an earlier position), the order of [`scatter_block`] and
+/// [`plain::input_grad`], and the adds of a run are independent.
+fn add_term_rows<T: Float>(tg: &[T], d: &[usize; 9], c0: usize, gxs: &mut [T]) {
+    let [_, _, k, s, _, h_in, w_in, h_out, w_out] = *d;
+    let (kk, plane, image) = (k * k, h_out * w_out, h_in * w_in);
+    for (c, tc) in tg.chunks_exact((kk * plane).max(1)).enumerate() {
+        let Some(gc) = gxs.get_mut((c0 + c) * image..(c0 + c + 1) * image) else {
+            return;
+        };
+        for i in (0..k).rev() {
+            for j in (0..k).rev() {
+                let term = tc.get((i * k + j) * plane..(i * k + j + 1) * plane).unwrap_or(&[]);
+                let runs = term.chunks_exact(w_out.max(1));
+                let Some(from) = gc.get_mut(i * w_in + j..) else {
+                    continue;
+                };
+                if s == 1 {
+                    // output row `u`'s run onto image row `u + i`, from column `j`
+                    if w_out == LANES {
+                        add_runs_fixed::<T, LANES>(from.chunks_mut(w_in.max(1)), runs);
+                        continue;
+                    }
+                    for (dst, run) in from.chunks_mut(w_in.max(1)).zip(runs) {
+                        if let Some(dst) = dst.get_mut(..w_out) {
+                            dst.iter_mut().zip(run).for_each(|(g, &v)| *g += v);
+                        }
+                    }
+                } else {
+                    for (dst, run) in from.chunks_mut((s * w_in).max(1)).zip(runs) {
+                        dst.iter_mut().step_by(s).zip(run).for_each(|(g, &v)| *g += v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`add_term_rows`]' runs when they are `W` long: each run one
+/// fixed-size add onto the first `W` values of its image row.
+#[inline(always)]
+fn add_runs_fixed<'a, T: Float + 'a, const W: usize>(
+    rows: impl Iterator<Item = &'a mut [T]>,
+    runs: core::slice::ChunksExact<'_, T>,
+) {
+    for (dst, run) in rows.zip(runs) {
+        if let (Some(dst), Some(run)) = (dst.first_chunk_mut::<W>(), run.first_chunk::<W>()) {
+            *dst = core::array::from_fn(|l| dst[l] + run[l]);
+        }
     }
 }
 

@@ -106,7 +106,8 @@ fn gradients_by_hand() {
 fn blocked_and_plain_gradients_give_the_same_bits() {
     // 27 terms (one whole column tile and a remainder) and 3 × 9 = 81 terms
     // (several tiles), blocks smaller than the plane, two samples, and
-    // gradients that do not start at zero
+    // gradients that do not start at zero; the input gradient also by whole
+    // samples (one channel at a time at 23 × 21)
     for (c_in, stride, pad) in [(3, 1, 1), (9, 2, 1), (3, 1, 0)] {
         let d = dims(c_in, 5, 3, stride, pad, 23, 21);
         let dz = sizes(&d);
@@ -140,6 +141,18 @@ fn blocked_and_plain_gradients_give_the_same_bits() {
             same(&gx_host, &gx_chip),
             "input gradient, {c_in} channels, stride {stride}"
         );
+        // the transposed form over the whole batch, a channel or more at a
+        // time, where it applies (not where the padded copy of 9 channels
+        // exceeds its buffer)
+        let mut gx_whole = gx_start;
+        let applies = input_grad_whole_batch(&dz, w, gy, &mut gx_whole[..2 * xn], &mut bufs);
+        assert_eq!(applies, c_in == 3, "{c_in} channels, stride {stride}");
+        if applies {
+            assert!(
+                same(&gx_whole, &gx_chip),
+                "input gradient by whole samples, {c_in} channels, stride {stride}"
+            );
+        }
         // and the sums are real: the gradients moved
         assert!(gw_host.iter().zip(&start).any(|(a, b)| a != b));
     }
@@ -147,13 +160,13 @@ fn blocked_and_plain_gradients_give_the_same_bits() {
 
 #[test]
 fn every_kernel_size_gathers_and_scatters_the_plain_bits() {
-    // the fixed-size row copies (k = 5, 7), the general ones (k = 2, 4), a
+    // the fixed-size row copies (k = 3, 5, 7), the general ones (k = 2, 4), a
     // padding as wide as the kernel allows and a non-square image
     let x = values::<{ 2 * 2 * 11 * 9 }>(23);
     let w = values::<{ 3 * 2 * 49 }>(29);
     let b = values::<3>(31);
     let gy = values::<{ 2 * 3 * 16 * 14 }>(37);
-    for k in [2u16, 4, 5, 7] {
+    for k in [2u16, 3, 4, 5, 7] {
         for (stride, pad) in [(1, 0), (1, k / 2), (2, k - 1), (3, 1)] {
             let d = dims(2, 3, k, stride, pad, 11, 9);
             let dz = sizes(&d);
