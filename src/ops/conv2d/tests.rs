@@ -250,3 +250,23 @@ fn lenet_layers_give_the_plain_bits() {
     check(dims(1, 16, 5, 1, 2, 16, 16), &x, &w, &b, &gy);
     check(dims(16, 32, 5, 1, 2, 8, 8), &x, &w, &b, &gy);
 }
+
+#[test]
+fn transpose_matches_the_definition() {
+    // whole blocks, edges on either side or both, strides wider than the
+    // rows, and nothing at all
+    let src = values::<{ 40 * 37 }>(41);
+    for (rows, cols) in [(16, 24), (20, 32), (7, 5), (19, 13), (8, 3), (3, 8), (0, 9), (9, 0)] {
+        let (src_stride, dst_stride) = (cols + 3, rows + 2);
+        let mut dst = [f32::NAN; 40 * 37];
+        transpose(&src, src_stride, &mut dst, dst_stride, rows, cols);
+        for j in 0..cols {
+            for i in 0..rows {
+                let (got, want) = (dst[j * dst_stride + i], src[i * src_stride + j]);
+                assert_eq!(got.to_bits(), want.to_bits(), "{rows} x {cols}: ({i}, {j})");
+            }
+            // nothing written past a row of `dst`
+            assert!(dst[j * dst_stride + rows].is_nan(), "{rows} x {cols}: past row {j}");
+        }
+    }
+}
