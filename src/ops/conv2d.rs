@@ -366,21 +366,123 @@ pub(crate) fn forward<T: Float>(d: &Conv2dDims, x: &[T], w: Src<'_, T>, b: Src<'
 }
 
 /// [`forward`] on a host: the buffers and the packed weights are made once
-/// per call, not once per sample.
+/// per call, not once per sample. Where the patch fits a panel, the
+/// positions go [`NP`] at a time through [`sample_panels`], the rest (and
+/// every position otherwise) through [`sample_blocked`].
 #[inline(never)]
 fn forward_host<T: Float>(d: &[usize; 9], x: &[T], w: &[T], b: &[T], y: &mut [T]) {
     let [c_in, c_out, k, _, _, h_in, w_in, h_out, w_out] = *d;
+    let (r, positions) = (c_in * k * k, h_out * w_out);
     let mut bufs = bufs();
-    let packed = gemm::PackedWeights::new(w, c_in * k * k, c_out);
+    let mut panel = gemm::Panel::new();
+    let groups = if r <= gemm::K_PACK && paddable(d) {
+        positions / NP
+    } else {
+        0
+    };
+    let from = groups * NP;
+    let packed = if from < positions {
+        gemm::PackedWeights::new(w, r, c_out)
+    } else {
+        None
+    };
     for (xs, ys) in x
         .chunks_exact(c_in * h_in * w_in)
-        .zip(y.chunks_exact_mut(c_out * h_out * w_out))
+        .zip(y.chunks_exact_mut(c_out * positions))
     {
-        sample_blocked(d, xs, w, b, ys, block_len(d), &mut bufs, packed.as_ref());
+        if groups > 0 {
+            sample_panels(d, xs, w, b, ys, groups, &mut bufs, &mut panel);
+        }
+        if from < positions {
+            sample_blocked(d, xs, w, b, ys, from, block_len(d), &mut bufs, packed.as_ref());
+        }
     }
 }
 
-/// One sample by gathered blocks of positions and the matrix kernel (hosts).
+/// Positions per panel of [`sample_panels`].
+const NP: usize = gemm::NP;
+
+/// Whether a sample's padding can be written out in its copy (or there is none).
+fn paddable(d: &[usize; 9]) -> bool {
+    let [c_in, _, _, _, p, h_in, w_in, ..] = *d;
+    p == 0 || c_in * (h_in + 2 * p) * (w_in + 2 * p) <= PAD_BUF
+}
+
+/// The first `groups · NP` positions of one sample (hosts): the patches of
+/// [`NP`] positions gathered transposed, `[c_in·k²][NP]` ([`gather_panel`]),
+/// and every output channel's [`NP`] outputs from them at once
+/// ([`gemm::nt_panel_cols`], each a dot product in [`dot`](super::kernel::dot)'s
+/// lane order), stored in the sample's `[c_out][positions]` as they are.
+#[allow(clippy::too_many_arguments)]
+fn sample_panels<T: Float>(
+    d: &[usize; 9],
+    xs: &[T],
+    w: &[T],
+    b: &[T],
+    ys: &mut [T],
+    groups: usize,
+    bufs: &mut Bufs<T>,
+    panel: &mut gemm::Panel<T>,
+) {
+    let [c_in, _, k, _, _, _, _, h_out, w_out] = *d;
+    let (r, positions) = (c_in * k * k, h_out * w_out);
+    let (_, _, pad) = bufs;
+    let padded = pad_sample(xs, d, pad);
+    let (xs, d) = match &padded {
+        Some(dp) => (&pad[..], dp),
+        None => (xs, d),
+    };
+    let Some(panel) = panel.0.get_mut(..r) else {
+        return;
+    };
+    for g in 0..groups {
+        gather_panel(xs, d, g * NP, panel);
+        gemm::nt_panel_cols(w, panel, b, ys, r, positions, g * NP);
+    }
+}
+
+/// `panel[t][q]` = term `t` (weight order `c, i, j`) of the patch of
+/// position `pos0 + q`, for an image without padding (`d`'s `p` is 0).
+/// At stride 1, with output rows a whole number of half panels long, each
+/// half panel is a run of positions in one output row, and a term's run
+/// is a run of pixels: one fixed-size copy per term and half panel.
+fn gather_panel<T: Float>(xs: &[T], d: &[usize; 9], pos0: usize, panel: &mut [[T; NP]]) {
+    const HALF: usize = NP / 2;
+    let [c_in, _, k, s, _, h_in, w_in, _, w_out] = *d;
+    let (image, w_out) = (h_in * w_in, w_out.max(1));
+    let taps = (0..c_in).flat_map(|c| (0..k).flat_map(move |i| (0..k).map(move |j| c * image + i * w_in + j)));
+    if s == 1 && w_out.is_multiple_of(HALF) {
+        // the image index of each half panel's first window corner
+        let corner = |h: usize| {
+            let pos = pos0 + h * HALF;
+            (pos / w_out) * w_in + pos % w_out
+        };
+        let (lo, hi) = (corner(0), corner(1));
+        for (row, tap) in panel.iter_mut().zip(taps) {
+            let (row_lo, row_hi) = row.split_at_mut(HALF);
+            for (dst, at) in [(row_lo, lo), (row_hi, hi)] {
+                let src = xs.get(tap + at..).and_then(|x| x.first_chunk::<HALF>());
+                if let (Some(src), Some(dst)) = (src, dst.first_chunk_mut::<HALF>()) {
+                    *dst = *src;
+                }
+            }
+        }
+        return;
+    }
+    // any stride or width: value by value
+    let corners: [usize; NP] = core::array::from_fn(|q| {
+        let pos = pos0 + q;
+        (pos / w_out) * s * w_in + (pos % w_out) * s
+    });
+    for (row, tap) in panel.iter_mut().zip(taps) {
+        for (v, &at) in row.iter_mut().zip(&corners) {
+            *v = xs.get(tap + at).copied().unwrap_or(T::ZERO);
+        }
+    }
+}
+
+/// One sample's positions from `from` on by gathered blocks of positions
+/// and the matrix kernel (hosts).
 #[allow(clippy::too_many_arguments)]
 fn sample_blocked<T: Float>(
     d: &[usize; 9],
@@ -388,6 +490,7 @@ fn sample_blocked<T: Float>(
     w: &[T],
     b: &[T],
     ys: &mut [T],
+    from: usize,
     block: usize,
     bufs: &mut Bufs<T>,
     packed: Option<&gemm::PackedWeights<T>>,
@@ -400,7 +503,7 @@ fn sample_blocked<T: Float>(
         Some(dp) => (&pad[..], dp),
         None => (xs, d),
     };
-    for start in (0..positions).step_by(block.max(1)) {
+    for start in (from..positions).step_by(block.max(1)) {
         let n = block.min(positions - start);
         gather_block(xs, d, start, n, patches);
         let (Some(pv), Some(ov)) = (patches.get(..n * r), outs.get_mut(..n * c_out)) else {

@@ -325,7 +325,7 @@ fn nt_plan(rows: usize, inp: usize, out: usize) -> NtPlan {
 /// holds [`MP`] outputs of [`NP`] rows (written back transposed). Cheaper
 /// than packing the weights when the batch is smaller than the layer.
 fn nt_packed_rows<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: usize) {
-    let mut panel = Panel([[T::ZERO; NP]; K_PACK]);
+    let mut panel = Panel::new();
     let panel = &mut panel.0;
     for (xp, yp) in x.chunks_exact(NP * inp).zip(y.chunks_exact_mut(NP * out)) {
         transpose_panel(xp, panel, inp);
@@ -358,12 +358,12 @@ fn store_transposed<T: Float, const M: usize>(y: &mut [T], sums: &[[T; NP]; M], 
 }
 
 /// Outputs (in [`nt_packed_rows`], rows) per panel: two vectors of `LANES`.
-const NP: usize = CW;
+pub(crate) const NP: usize = CW;
 /// Rows (in [`nt_packed_rows`], outputs) per register tile: `MP × LANES`
 /// vectors of accumulators (three rows make the compiler spill).
 const MP: usize = 2;
 /// Longest input row [`nt_packed`] takes (its panel, `NP × K_PACK` values, lives on the stack).
-const K_PACK: usize = 512;
+pub(crate) const K_PACK: usize = 512;
 
 /// `y[r][o] = b[o] + Σ_i x[r][i] w[o][i]` for the outputs in whole panels of
 /// [`NP`]: each panel of `w` is transposed once to `[in][NP]`, so that the
@@ -373,7 +373,7 @@ const K_PACK: usize = 512;
 /// then a handful of vector additions: the same sums in the same order as the
 /// dot-product form, without a horizontal reduction per output.
 fn nt_packed<T: Float>(x: &[T], w: &[T], b: &[T], y: &mut [T], inp: usize, out: usize) {
-    let mut panel = Panel([[T::ZERO; NP]; K_PACK]);
+    let mut panel = Panel::new();
     let panel = &mut panel.0;
     for (p, (wp, bp)) in w.chunks_exact(NP * inp).zip(b.chunks_exact(NP)).enumerate() {
         transpose_panel(wp, panel, inp);
@@ -499,7 +499,53 @@ fn transpose_panel<T: Float>(w: &[T], panel: &mut [[T; NP]], inp: usize) {
 /// of it straddles two cache lines (misaligned, the loop runs several times
 /// slower).
 #[repr(align(64))]
-struct Panel<T>([[T; NP]; K_PACK]);
+pub(crate) struct Panel<T>(pub(crate) [[T; NP]; K_PACK]);
+
+impl<T: Float> Panel<T> {
+    /// A panel of zeros.
+    pub(crate) fn new() -> Self {
+        Panel([[T::ZERO; NP]; K_PACK])
+    }
+}
+
+/// `y[o·stride + col + j] = b[o] + Σ_i w[o][i] panel[i][j]` for every row
+/// `o` of `w` (`inp` long) and the [`NP`] columns of a panel of rows
+/// already transposed to `[inp][NP]` (a convolution's patches of [`NP`]
+/// positions, gathered that way): [`nt_packed_rows`]' tiles, each sum in
+/// [`dot`]'s lane order, with the outputs stored as rows of [`NP`] at a
+/// stride (the convolution's `[c_out][positions]`), not transposed back.
+pub(crate) fn nt_panel_cols<T: Float>(
+    w: &[T],
+    panel: &[[T; NP]],
+    b: &[T],
+    y: &mut [T],
+    inp: usize,
+    stride: usize,
+    col: usize,
+) {
+    let store = |y: &mut [T], o: usize, sums: &[T; NP]| {
+        let bo = b.get(o).copied().unwrap_or(T::ZERO);
+        if let Some(yr) = y.get_mut(o * stride + col..).and_then(|y| y.first_chunk_mut::<NP>()) {
+            for (yv, &sv) in yr.iter_mut().zip(sums) {
+                *yv = bo + sv;
+            }
+        }
+    };
+    let mut ws = w.chunks_exact(MP * inp);
+    let mut o = 0;
+    for wb in &mut ws {
+        let wr: [&[T]; MP] = core::array::from_fn(|t| wb.get(t * inp..(t + 1) * inp).unwrap_or(&[]));
+        for (t, sums) in packed_tile(wr, panel).iter().enumerate() {
+            store(y, o + t, sums);
+        }
+        o += MP;
+    }
+    for wr in ws.remainder().chunks_exact(inp) {
+        let [sums] = packed_tile([wr], panel);
+        store(y, o, &sums);
+        o += 1;
+    }
+}
 
 /// The `M × NP` sums `Σ_i x[t][i] panel[i][j]`, each in [`dot`]'s order.
 #[inline(always)]

@@ -74,7 +74,7 @@ fn blocked_and_plain_forms_give_the_same_bits() {
         let mut again = [0.0f32; 2 * 5 * 23 * 21];
         let mut bufs = bufs::<f32>();
         for (xs, ys) in x.chunks_exact(3 * 23 * 21).zip(again[..2 * n].chunks_exact_mut(n)) {
-            sample_blocked(&dz, xs, &w, &b, ys, block.min(40), &mut bufs, None);
+            sample_blocked(&dz, xs, &w, &b, ys, 0, block.min(40), &mut bufs, None);
         }
         assert!(
             again[..2 * n]
