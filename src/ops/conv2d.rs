@@ -11,7 +11,11 @@
 //!
 //! Summation: on hosts, the patches of a block of output positions are
 //! gathered (im2col) into a stack buffer and the existing matrix kernels do
-//! the products: [`gemm::nt`] for the outputs (each a dot product of the
+//! the products. Where a patch fits a panel, the forward takes 16 positions
+//! at a time instead, their patches gathered transposed (a run of pixels per
+//! kernel tap) and every output channel's 16 outputs at once
+//! ([`gemm::nt_panel_cols`], [`sample_panels`]), each in the same lane order
+//! as below. Otherwise: [`gemm::nt`] for the outputs (each a dot product of the
 //! weight row `w[o]`, length `c_in·k²`, with the position's patch, in
 //! [`dot`](super::kernel::dot)'s lane order), [`gemm::tn_acc`] for the
 //! weight gradient (each block's sum from zero, added to the gradient, on
