@@ -641,9 +641,8 @@ const WT_BUF: usize = 16384;
 /// their buffer, not even one channel fits, or the padding cannot be
 /// written out in the sample's copy.
 fn whole_channels(d: &[usize; 9]) -> usize {
-    let [c_in, c_out, k, _, p, h_in, w_in, h_out, w_out] = *d;
-    let padded = p == 0 || c_in * (h_in + 2 * p) * (w_in + 2 * p) <= PAD_BUF;
-    let fits = c_in * k * k * c_out <= WT_BUF && padded && w_in > 0;
+    let [c_in, c_out, k, _, _, _, w_in, h_out, w_out] = *d;
+    let fits = c_in * k * k * c_out <= WT_BUF && paddable(d) && w_in > 0;
     if fits {
         (PATCH_BUF / (k * k * h_out * w_out).max(1)).min(c_in)
     } else {
