@@ -11,7 +11,7 @@ pub use adam::{Adam, AdamConfig};
 pub use decay::WeightDecay;
 pub use momentum::Momentum;
 pub use sgd::Sgd;
-pub(crate) use sgd::sgd_update;
+pub(crate) use sgd::{sgd_one, sgd_update};
 
 use crate::error::Error;
 use crate::float::Float;

@@ -11,8 +11,15 @@ use crate::float::Float;
 #[inline(always)]
 pub(crate) fn sgd_update<T: Float>(params: &mut [T], grads: &[T], lr: T) {
     for (p, &g) in params.iter_mut().zip(grads) {
-        *p = (*p - lr * g).saturate();
+        *p = sgd_one(*p, g, lr);
     }
+}
+
+/// One parameter's SGD update, `p − lr g` saturated: [`sgd_update`]'s
+/// element, and that of a dense weight updated as its gradient is written.
+#[inline(always)]
+pub(crate) fn sgd_one<T: Float>(p: T, g: T, lr: T) -> T {
+    (p - lr * g).saturate()
 }
 
 /// SGD without momentum; no state.
