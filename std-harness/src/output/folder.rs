@@ -20,6 +20,8 @@ use crate::error::{Error, Result};
 const STAGING: &str = "staging";
 /// Marks a previous folder moved aside: `.NAME.old-PID-N`.
 const OLD: &str = "old";
+/// Marks a file being written by [`crate::output::write_atomic`]: `.NAME.tmp-PID-N`.
+const TMP: &str = "tmp";
 /// The file whose presence marks a folder as a run's, safe to replace.
 pub const RESULTS: &str = "results.json";
 /// Swaps retried when another run puts its folder in place meanwhile.
@@ -44,7 +46,22 @@ impl Staging {
     /// # Errors
     /// [`Error::Output`] or [`Error::Write`] naming the folder.
     pub fn begin(target: &Path) -> Result<Self> {
-        let (parent, name) = check_target(target)?;
+        Self::begin_for(target, None)
+    }
+
+    /// [`Staging::begin`] for a folder of fixed files (`files`, as
+    /// `flambeau export` writes): an existing target is replaced only when
+    /// it holds nothing but some of those files, instead of a previous run's
+    /// `results.json`.
+    ///
+    /// # Errors
+    /// As [`Staging::begin`].
+    pub fn begin_files(target: &Path, files: &[&str]) -> Result<Self> {
+        Self::begin_for(target, Some(files))
+    }
+
+    fn begin_for(target: &Path, files: Option<&[&str]>) -> Result<Self> {
+        let (parent, name) = check_folder(target, files)?;
         std::fs::create_dir_all(&parent).map_err(|source| write_error(&parent, source))?;
         remove_stale(&parent, &name);
         // Beside the target, spelt as the target is (no `./` before a bare name).
@@ -132,6 +149,12 @@ impl Drop for Staging {
 /// # Errors
 /// [`Error::Output`] saying which of these fails, naming the path.
 pub fn check_target(target: &Path) -> Result<(PathBuf, String)> {
+    check_folder(target, None)
+}
+
+/// [`check_target`], where an existing folder may instead hold only some of
+/// `files` (when given) to be replaced.
+fn check_folder(target: &Path, files: Option<&[&str]>) -> Result<(PathBuf, String)> {
     let problem = |path: &Path, problem: String| Error::Output {
         path: path.to_path_buf(),
         problem,
@@ -163,7 +186,14 @@ pub fn check_target(target: &Path) -> Result<(PathBuf, String)> {
             ));
         }
         let empty = |t: &Path| std::fs::read_dir(t).map(|mut d| d.next().is_none()).unwrap_or(false);
-        let usable = |t: &Path| !t.exists() || empty(t) || t.join(RESULTS).is_file() || only_checkpoints(t);
+        let usable = |t: &Path| {
+            !t.exists()
+                || empty(t)
+                || match files {
+                    Some(files) => only_files(t, files),
+                    None => t.join(RESULTS).is_file() || only_checkpoints(t),
+                }
+        };
         // Another run swapping its folder into place moves this one aside for
         // an instant: a folder that looked foreign is looked at again.
         let settled = || {
@@ -173,12 +203,16 @@ pub fn check_target(target: &Path) -> Result<(PathBuf, String)> {
             })
         };
         if !usable(target) && !settled() {
-            return Err(problem(
-                target,
-                format!(
+            let why = match files {
+                Some(files) => format!(
+                    "is a folder that holds other files than {}, so not one this command wrote; choose another --out or empty it",
+                    files.join(", ")
+                ),
+                None => format!(
                     "is a folder that holds no {RESULTS}, so not a previous run's; choose another --out or empty it"
                 ),
-            ));
+            };
+            return Err(problem(target, why));
         }
     }
     let parent = match target.parent() {
@@ -203,6 +237,19 @@ pub fn final_path(path: &Path) -> PathBuf {
             None => c.as_os_str().to_os_string(),
         })
         .collect()
+}
+
+/// Whether every entry of `dir` is a regular file named in `files` (or a
+/// temporary file of [`crate::output::write_atomic`] for one of them).
+fn only_files(dir: &Path, files: &[&str]) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().all(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let ours = files.contains(&name.as_ref()) || parse_tmp(&name).is_some_and(|(n, _)| files.contains(&n));
+            ours && e.file_type().is_ok_and(|t| t.is_file())
+        })
+    })
 }
 
 /// Whether `dir` holds only the checkpoint folder of an interrupted run
@@ -244,6 +291,43 @@ fn remove_stale(parent: &Path, name: &str) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
+}
+
+/// Removes the temporary files `.NAME.tmp-PID-N` (or `.NAME.tmp-PID`, as
+/// older versions named them) that processes now gone left in `parent`
+/// while writing `NAME`.
+pub(super) fn remove_stale_files(parent: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(text) = file.to_str() else { continue };
+        if parse_tmp(text).is_some_and(|(n, pid)| n == name && !process_alive(pid))
+            && entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// A temporary file's name for writing `name` in this process: `.NAME.tmp-PID-N`.
+pub(super) fn tmp_name(name: &str) -> String {
+    temp_name(name, TMP)
+}
+
+/// `(NAME, PID)` of a temporary file's name `.NAME.tmp-PID-N` or `.NAME.tmp-PID`.
+fn parse_tmp(text: &str) -> Option<(&str, u32)> {
+    let rest = text.strip_prefix('.')?;
+    let (name, tail) = rest.rsplit_once(&format!(".{TMP}-"))?;
+    let pid = match tail.split_once('-') {
+        Some((pid, n)) => {
+            n.parse::<u64>().ok()?;
+            pid
+        }
+        None => tail,
+    };
+    Some((name, pid.parse().ok()?))
 }
 
 /// `.NAME.KIND-PID-N` for this process.

@@ -108,7 +108,8 @@ impl Artifacts {
 
 /// Writes `bytes` to `path` through a temporary file in the same folder,
 /// renamed into place once complete, so a reader sees the old file or the
-/// whole new one and never a part.
+/// whole new one and never a part. Temporary files for the same target left
+/// by processes that no longer run (killed while writing) are removed first.
 ///
 /// # Errors
 /// [`Error::Write`] naming `path`; the temporary file is removed.
@@ -116,7 +117,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    folder::remove_stale_files(parent, &name);
+    let tmp = path.with_file_name(folder::tmp_name(&name));
     let written = std::fs::File::create(&tmp)
         .and_then(|mut file| {
             file.write_all(bytes)?;

@@ -147,3 +147,50 @@ fn a_wrong_pixel_count_is_an_error() {
     let err = a.add_png("bad.png", (2, 2), &[0; 5]).unwrap_err();
     assert!(err.to_string().starts_with("bad.png: cannot draw"), "{err}");
 }
+
+#[test]
+fn a_write_removes_the_temporary_files_killed_writers_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("f.csv");
+    // Left by writers that no longer run (pids above the kernel's maximum),
+    // in this version's naming and the older one's.
+    std::fs::write(dir.path().join(".f.csv.tmp-4294967295-0"), "half").unwrap();
+    std::fs::write(dir.path().join(".f.csv.tmp-4294967294"), "half").unwrap();
+    // A live writer's (this process's), and another target's, stay.
+    let live = format!(".f.csv.tmp-{}-999999", std::process::id());
+    std::fs::write(dir.path().join(&live), "being written").unwrap();
+    std::fs::write(dir.path().join(".g.csv.tmp-4294967295-0"), "other").unwrap();
+    write_atomic(&target, b"whole").unwrap();
+    let mut want = [live, ".g.csv.tmp-4294967295-0".to_owned(), "f.csv".to_owned()];
+    want.sort();
+    assert_eq!(names(dir.path()), want);
+    assert_eq!(std::fs::read(&target).unwrap(), b"whole");
+}
+
+#[test]
+fn a_folder_of_fixed_files_replaces_only_such_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = ["model.rs", "weights.safetensors"];
+    let out = dir.path().join("model");
+    let write = |text: &str| {
+        let staging = Staging::begin_files(&out, &files)?;
+        artifacts(&[("model.rs", text), ("weights.safetensors", text)]).write_into(staging.path())?;
+        staging.commit()
+    };
+    write("1").unwrap();
+    // A previous one, even with a killed writer's temporary file, is replaced whole.
+    std::fs::write(out.join(".model.rs.tmp-4294967295-0"), "half").unwrap();
+    std::fs::remove_file(out.join("weights.safetensors")).unwrap();
+    write("2").unwrap();
+    assert_eq!(names(&out), files);
+    assert_eq!(std::fs::read_to_string(out.join("weights.safetensors")).unwrap(), "2");
+    // A folder with anything else in it is someone else's.
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let err = write("3").unwrap_err().to_string();
+    assert!(
+        err.contains("holds other files than model.rs, weights.safetensors"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(out.join("model.rs")).unwrap(), "2");
+    assert_eq!(names(dir.path()), ["model"]);
+}
