@@ -134,11 +134,17 @@ pub enum Command {
         /// The model.
         #[command(flatten)]
         model: ModelArgs,
-        /// The folder to write (the template's `model/`).
+        /// The folder to write (the template's `model/`), replaced whole; an existing one may hold only
+        /// model.rs, weights.safetensors and test_vectors.safetensors.
         #[arg(long)]
         out: PathBuf,
-        /// Test vectors for the chip's parity check.
-        #[arg(long, default_value_t = model::commands::EXPORT_VECTORS)]
+        /// Test vectors for the chip's parity check: 1 to 4096 (and at most 4194304 input values in all).
+        #[arg(
+            long,
+            default_value_t = model::commands::EXPORT_VECTORS,
+            allow_negative_numbers = true,
+            value_parser = crate::experiments::whole_number::<usize>
+        )]
         vectors: usize,
         /// Seed of the test vectors.
         #[arg(long, default_value_t = 1)]

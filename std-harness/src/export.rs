@@ -16,7 +16,7 @@
 //! Nothing is written here: the caller writes the files, and only once
 //! this returned `Ok`.
 
-use flambeau::{Dtype, SafeTensors};
+use flambeau::{Dtype, SafeTensors, TensorData, TensorOut};
 use std::fmt::Write as _;
 
 pub mod chain;
@@ -25,7 +25,7 @@ mod error;
 mod int8;
 mod parse;
 mod tied;
-pub use dropout::without_dropout;
+pub use dropout::{without_dropout, without_dropout_with};
 pub use error::ExportError;
 pub use int8::{INT8_MAX_LAYERS, Precision, firmware_model_int8, firmware_model_int8_shaped, precision};
 pub use parse::parse_architecture;
@@ -191,36 +191,127 @@ pub fn shaped(architecture: &str, input_shape: Option<&[usize]>) -> Result<Vec<c
 /// As [`shaped`].
 pub fn input_width(architecture: &str, input_shape: Option<&[usize]>) -> Result<usize, ExportError> {
     if let Some(tied) = tied::parse(architecture) {
+        tied.bounded()?;
         return Ok(tied.inputs);
     }
     Ok(shaped(architecture, input_shape)?.first().map_or(0, |s| s.input.size()))
+}
+
+/// The F32 tensors `steps` reads: `(index, name, shape)`.
+fn f32_tensors(steps: &[chain::Step]) -> Vec<(usize, String, Vec<usize>)> {
+    steps
+        .iter()
+        .enumerate()
+        .flat_map(|(index, step)| {
+            chain::tensors(step)
+                .into_iter()
+                .map(move |(suffix, shape)| (index, format!("{index}.{suffix}"), shape))
+        })
+        .collect()
 }
 
 /// Checks that `weights` holds exactly the F32 tensors `steps` needs.
 fn check_weights(steps: &[chain::Step], weights: &[u8]) -> Result<(), ExportError> {
     let st = SafeTensors::parse(weights).map_err(|e| ExportError::Weights(e.to_string()))?;
     let mut used = Vec::new();
-    for (index, step) in steps.iter().enumerate() {
-        for (suffix, expected) in chain::tensors(step) {
-            let name = format!("{index}.{suffix}");
-            let view = st.get(&name).ok_or_else(|| ExportError::Missing {
-                name: name.clone(),
-                index,
-                layer: printed(step.layer),
-            })?;
-            if view.dtype != Dtype::F32 || view.shape() != expected.as_slice() {
-                return Err(ExportError::Shape {
-                    dtype: format!("{:?}", view.dtype).to_uppercase(),
-                    wanted: "F32".into(),
-                    got: view.shape().to_vec(),
-                    name,
-                    expected,
-                });
-            }
-            used.push(name);
+    for (index, name, expected) in f32_tensors(steps) {
+        let view = st.get(&name).ok_or_else(|| ExportError::Missing {
+            name: name.clone(),
+            index,
+            layer: printed(steps[index].layer),
+        })?;
+        if view.dtype != Dtype::F32 || view.shape() != expected.as_slice() {
+            return Err(ExportError::Shape {
+                dtype: format!("{:?}", view.dtype).to_uppercase(),
+                wanted: "F32".into(),
+                got: view.shape().to_vec(),
+                name,
+                expected,
+            });
         }
+        used.push(name);
     }
     only_these(&st, &used)
+}
+
+/// Refuses a NaN or infinite value in an F32 tensor of `weights` (the
+/// firmware would compute with it and its parity check would mean nothing).
+///
+/// # Errors
+/// [`ExportError::NotFinite`] naming the first such tensor and element.
+pub(crate) fn finite(weights: &[u8]) -> Result<(), ExportError> {
+    let st = SafeTensors::parse(weights).map_err(|e| ExportError::Weights(e.to_string()))?;
+    let mut bad = None;
+    st.for_each(|_, key, view| {
+        if view.dtype == Dtype::F32
+            && let Some((element, value)) = view.values::<f32>().enumerate().find(|(_, v)| !v.is_finite())
+        {
+            bad = Some(ExportError::NotFinite {
+                name: key.raw().to_owned(),
+                element,
+                value,
+            });
+        }
+        bad.is_none()
+    });
+    bad.map_or(Ok(()), Err)
+}
+
+/// The names of the tensors the model `architecture` reads from `weights`
+/// (f32 or int8, as [`precision`] finds them), `input_shape` as in
+/// [`firmware_model_shaped`].
+fn used_tensors(architecture: &str, input_shape: Option<&[usize]>, weights: &[u8]) -> Result<Vec<String>, ExportError> {
+    if precision(weights)? == Precision::Int8 {
+        return int8::tensor_names(&shaped(architecture, input_shape)?);
+    }
+    if let Some(tied) = tied::parse(architecture) {
+        return Ok(tied.tensors().into_iter().map(|(name, _)| name.to_owned()).collect());
+    }
+    Ok(f32_tensors(&shaped(architecture, input_shape)?)
+        .into_iter()
+        .map(|(_, name, _)| name)
+        .collect())
+}
+
+/// `weights` without the tensors the model `architecture` does not read
+/// (PyTorch's `strict=False`; the metadata is kept), and the names of those
+/// left out, in file order. Missing, mis-shaped or mistyped tensors are
+/// left for the export's own checks to refuse.
+///
+/// # Errors
+/// [`ExportError::Weights`] for weights that do not parse, and the
+/// architecture's errors as [`shaped`].
+pub fn without_unused(
+    architecture: &str,
+    input_shape: Option<&[usize]>,
+    weights: &[u8],
+) -> Result<(Vec<u8>, Vec<String>), ExportError> {
+    let used = used_tensors(architecture, input_shape, weights)?;
+    let st = SafeTensors::parse(weights).map_err(|e| ExportError::Weights(e.to_string()))?;
+    let (mut kept, mut dropped) = (Vec::new(), Vec::new());
+    st.for_each(|_, key, view| {
+        if used.iter().any(|u| key.eq_str(u)) {
+            kept.push((key.raw().to_owned(), view.shape().to_vec(), view.dtype, view.data));
+        } else {
+            dropped.push(key.raw().to_owned());
+        }
+        true
+    });
+    if dropped.is_empty() {
+        return Ok((weights.to_vec(), dropped));
+    }
+    let meta: Vec<(String, String)> = st.metadata().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let meta: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let tensors = kept
+        .iter()
+        .map(|(name, shape, dtype, data)| TensorOut::new(name, shape, TensorData::Bytes(*dtype, data)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ExportError::Weights(e.to_string()))?;
+    let mut out = vec![0u8; flambeau::safetensors_len(&meta, tensors.iter().cloned())];
+    let n = flambeau::write_safetensors(&mut out, &meta, tensors.iter().cloned())
+        .map_err(|e| ExportError::Weights(e.to_string()))?;
+    out.truncate(n);
+    Ok((out, dropped))
 }
 
 /// Refuses a tensor of `st` that is not named in `used`.
@@ -318,7 +409,8 @@ fn safetensors(tensors: &[(&str, &str, usize, usize, Vec<u8>)]) -> Vec<u8> {
 /// # Errors
 /// Any [`ExportError`]: the architecture does not parse or chain, the
 /// weights lack a tensor it needs, have one of the wrong shape or type, or
-/// one it does not use; the vectors do not fill whole rows.
+/// one it does not use, or a NaN or infinite value; the vectors do not fill
+/// whole rows.
 pub fn firmware_model(
     architecture: &str,
     weights: &[u8],
@@ -354,8 +446,10 @@ pub fn firmware_model_shaped(
         let (n_in, n_out) = widths(&steps);
         (model_rs(&steps, tolerance), n_in, n_out)
     };
-    let rows = inputs.len() / n_in;
-    if rows == 0 || !inputs.len().is_multiple_of(n_in) {
+    finite(weights)?;
+    // Every width is at least 1 (the architecture's sizes are); `max` keeps it so.
+    let rows = inputs.len() / n_in.max(1);
+    if rows == 0 || !inputs.len().is_multiple_of(n_in.max(1)) {
         return Err(ExportError::Vectors {
             what: "inputs",
             len: inputs.len(),

@@ -4,7 +4,8 @@ use flambeau::{InferenceFootprint, Linear, Network, Node, ReLU, SafeTensors, Seq
 use flambeau_harness::export::{
     ExportError, Layer, Precision, firmware_model, firmware_model_int8, parse_architecture, precision,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 fn template_model(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -96,6 +97,25 @@ fn architectures_parse_and_chain() {
         parse_architecture("Linear(2,x)"),
         Err(ExportError::UnknownLayer { index: 0, .. })
     ));
+    // Sizes of 0 are refused where they are read, naming the layer.
+    for (arch, index) in [
+        ("Linear(0,0)", 0),
+        ("Linear(2,16) -> Tanh -> Linear(16,0)", 2),
+        ("Conv1d(1,0,k=3) -> Flatten -> Linear(8,2)", 0),
+        ("Conv1d(1,4,k=0) -> Flatten -> Linear(8,2)", 0),
+        ("Conv2d(1,4,k=3,stride=0) -> Flatten -> Linear(8,2)", 0),
+        ("Conv1d(1,4,k=3) -> MaxPool1d(0,2) -> Flatten -> Linear(8,2)", 1),
+        ("Conv1d(1,4,k=3) -> AvgPool1d(2,0) -> Flatten -> Linear(8,2)", 1),
+    ] {
+        let e = parse_architecture(arch).unwrap_err();
+        assert!(
+            matches!(e, ExportError::ZeroSize { index: i, .. } if i == index),
+            "{arch}: {e}"
+        );
+        assert!(e.to_string().contains("has a size of 0"), "{e}");
+    }
+    // A padding of 0 is no size.
+    assert!(parse_architecture("Conv2d(1,4,k=3,padding=0) -> Flatten -> Linear(8,2)").is_ok());
 }
 
 #[test]
@@ -231,4 +251,117 @@ fn int8_exports_refuse_what_the_int8_layers_cannot_read() {
     let mut other = vec![0u8; flambeau::safetensors_len(&meta, std::iter::empty())];
     flambeau::write_safetensors(&mut other, &meta, std::iter::empty()).unwrap();
     assert!(matches!(precision(&other), Err(ExportError::Scheme(s)) if s == "int4"));
+}
+
+/// `flambeau export --model model --out out` with `flags`.
+fn export_cli(model: &Path, out: &Path, flags: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flambeau"))
+        .args([
+            "export",
+            "--model",
+            model.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(flags)
+        .output()
+        .unwrap()
+}
+
+/// `bytes` (a safetensors buffer) with one more I32 tensor `name`, metadata kept.
+fn with_extra(bytes: &[u8], name: &str) -> Vec<u8> {
+    use flambeau::{TensorData, TensorOut};
+    let st = SafeTensors::parse(bytes).unwrap();
+    let meta: Vec<(String, String)> = st.metadata().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let meta: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut tensors: Vec<TensorOut<'_>> = st
+        .iter()
+        .map(|(n, v)| TensorOut::new(n.raw(), v.shape(), TensorData::Bytes(v.dtype, v.data)).unwrap())
+        .collect();
+    tensors.push(TensorOut::new(name, &[1], TensorData::I32(&[3])).unwrap());
+    let mut out = vec![0u8; flambeau::safetensors_len(&meta, tensors.iter().cloned())];
+    let n = flambeau::write_safetensors(&mut out, &meta, tensors.iter().cloned()).unwrap();
+    out.truncate(n);
+    out
+}
+
+#[test]
+fn the_int8_export_bounds_its_vectors_and_input_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("int8.safetensors");
+    std::fs::write(&file, mlp_int8()).unwrap();
+    let out = dir.path().join("model");
+    // Its metadata says `input_shape` [256] (`quantize` writes the USPS input); this MLP takes 4.
+    for (flags, word) in [
+        (["--vectors", "100000000000", "--input-shape", "4"], "--vectors: "),
+        (
+            ["--vectors", "18446744073709551615", "--input-shape", "4"],
+            "--vectors: ",
+        ),
+        (["--vectors", "0", "--input-shape", "4"], "--vectors: "),
+        (
+            ["--vectors", "16", "--input-shape", "1,1152921504606847232"],
+            "--input-shape: ",
+        ),
+        (
+            ["--vectors", "16", "--input-shape", "4294967296,4294967296"],
+            "--input-shape: ",
+        ),
+    ] {
+        let o = export_cli(&file, &out, &flags);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{flags:?}: {stderr}");
+        assert!(stderr.contains(word), "{flags:?}: {stderr}");
+        assert!(!out.exists(), "nothing is written on error");
+    }
+    let o = export_cli(&file, &out, &["--vectors", "5", "--input-shape", "4"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let vectors = std::fs::read(out.join("test_vectors.safetensors")).unwrap();
+    let st = SafeTensors::parse(&vectors).unwrap();
+    assert_eq!(st.get("inputs").unwrap().shape(), [5, 4]);
+}
+
+#[test]
+fn the_int8_export_leaves_out_unread_tensors_with_non_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("int8.safetensors");
+    std::fs::write(&file, with_extra(&mlp_int8(), "calibration.count")).unwrap();
+    let out = dir.path().join("model");
+    let o = export_cli(&file, &out, &["--input-shape", "4"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("\"calibration.count\" belongs to no layer"), "{stderr}");
+    assert!(!out.exists());
+    let o = export_cli(&file, &out, &["--input-shape", "4", "--non-strict"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("left out 1 tensor(s)"));
+    let weights = std::fs::read(out.join("weights.safetensors")).unwrap();
+    assert_eq!(
+        weights,
+        mlp_int8(),
+        "the int8 file as quantize wrote it, metadata included"
+    );
+    assert_eq!(precision(&weights).unwrap(), Precision::Int8);
+}
+
+#[test]
+fn non_finite_weights_are_refused() {
+    let arch = "Linear(2,1)";
+    let weights = |w: [f32; 2]| {
+        use flambeau::{TensorData, TensorOut};
+        let t = [
+            TensorOut::new("0.weight", &[1, 2], TensorData::F32(&w)).unwrap(),
+            TensorOut::new("0.bias", &[1], TensorData::F32(&[0.0])).unwrap(),
+        ];
+        let mut out = vec![0u8; flambeau::safetensors_len(&[], t.iter().cloned())];
+        let n = flambeau::write_safetensors(&mut out, &[], t.iter().cloned()).unwrap();
+        out.truncate(n);
+        out
+    };
+    assert!(firmware_model(arch, &weights([1.0, 2.0]), &[0.0, 0.0], None, 1e-5).is_ok());
+    let e = firmware_model(arch, &weights([1.0, f32::INFINITY]), &[0.0, 0.0], None, 1e-5).unwrap_err();
+    assert!(
+        matches!(&e, ExportError::NotFinite { name, element: 1, .. } if name == "0.weight"),
+        "{e}"
+    );
 }

@@ -277,6 +277,41 @@ fn export_of_a_cnn_file_writes_the_folder_or_nothing() {
 }
 
 #[test]
+fn shapes_too_large_for_a_number_or_a_model_are_refused() {
+    use flambeau_harness::export::chain::{MAX_VALUES, input_dims, steps};
+    assert_eq!(Dims::Seq(1 << 40, 1 << 40).checked_size(), None);
+    assert_eq!(Dims::Seq(1 << 40, 1 << 40).size(), usize::MAX, "saturates, never wraps");
+    assert_eq!(Dims::Image(2, 3, 4).checked_size(), Some(24));
+    let conv = parse_architecture("Conv1d(1,4,k=3) -> Flatten -> Linear(8,2)").unwrap();
+    // An input whose size wraps.
+    let e = input_dims(&conv, Some(&[1, usize::MAX / 2 + 2])).unwrap_err();
+    assert!(matches!(e, ExportError::TooLarge { .. }), "{e}");
+    let e = input_dims(&conv, Some(&[1, 1 << 40, 1 << 40])).unwrap_err();
+    assert!(matches!(e, ExportError::TooLarge { .. }), "{e}");
+    let e = input_dims(&conv, Some(&[1, 0])).unwrap_err();
+    assert!(matches!(e, ExportError::InputShape { .. }), "{e}");
+    let e = steps(&conv, Dims::Seq(1, MAX_VALUES + 1)).unwrap_err();
+    assert!(matches!(e, ExportError::TooLarge { .. }), "{e}");
+    // A layer whose output is too large: named, with its position.
+    let wide = parse_architecture(&format!("Linear(4,{})", usize::MAX)).unwrap();
+    let e = shaped(&format!("Linear(4,{})", usize::MAX), None).unwrap_err();
+    assert!(e.to_string().contains("layer 0 Linear(4,"), "{e}");
+    assert_eq!(wide.len(), 1);
+    let e = shaped(
+        "Conv2d(1,4,k=1,padding=18446744073709551615) -> Flatten -> Linear(8,2)",
+        Some(&[1, 4, 4]),
+    )
+    .unwrap_err();
+    assert!(matches!(e, ExportError::TooLarge { .. }), "{e}");
+    let e = shaped("Conv2d(1,1000000,k=1) -> Flatten -> Linear(8,2)", Some(&[1, 64, 64])).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("layer 0 Conv2d(1,1000000,k=1) gives 4096000000 values"),
+        "{e}"
+    );
+}
+
+#[test]
 fn input_shape_flag_shapes_a_file_without_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let arch = SmallNet::default().to_string();
@@ -303,7 +338,21 @@ fn input_shape_flag_shapes_a_file_without_metadata() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rs = std::fs::read_to_string(out.join("model.rs")).unwrap();
     assert!(rs.contains("Conv1d<1, 32, 3, 256, 254>"), "{rs}");
-    for (shape, word) in [("1,300", "4064"), ("1,x", "--input-shape"), ("0,256", "--input-shape")] {
+    for (shape, word) in [
+        ("1,300", "4064"),
+        ("1,x", "--input-shape"),
+        ("0,256", "--input-shape"),
+        (
+            "1,1152921504606847232",
+            "--input-shape: '1,1152921504606847232' is more than the 4194304 values",
+        ),
+        ("4294967296,4294967296,16", "--input-shape"),
+        // Within the bound, but the first layer's output is not.
+        (
+            "1,4194304",
+            "Conv1d(1,32,k=3) gives 134217664 values per sample, above the 4194304",
+        ),
+    ] {
         let bad = dir.path().join("bad");
         let o = export(&bad, shape);
         let stderr = String::from_utf8_lossy(&o.stderr);
@@ -311,4 +360,23 @@ fn input_shape_flag_shapes_a_file_without_metadata() {
         assert!(stderr.contains(word), "{shape}: {stderr}");
         assert!(!bad.exists(), "nothing is written on error");
     }
+    // 16 vectors of an input whose size wraps a 64-bit product: still the shape's error.
+    let bad = dir.path().join("bad");
+    let o = flambeau(&[
+        "export",
+        "--model",
+        &path(&file),
+        "--arch",
+        &arch,
+        "--input-shape",
+        "1,1152921504606847232",
+        "--out",
+        &path(&bad),
+        "--vectors",
+        "16",
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--input-shape"), "{stderr}");
+    assert!(!bad.exists());
 }

@@ -384,3 +384,238 @@ fn export_writes_the_template_folder_from_a_model_file() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(!bad.exists());
 }
+
+/// `flambeau export --model model --out out` with `flags`.
+fn export(model: &Path, out: &Path, flags: &[&str]) -> Output {
+    let mut args = vec![
+        "export",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(flags);
+    flambeau(&args)
+}
+
+/// A safetensors file of F32 tensors `(name, shape, values)` with `metadata`.
+fn f32_file(metadata: &[(&str, &str)], tensors: &[(&str, &[usize], &[f32])]) -> Vec<u8> {
+    let out: Vec<TensorOut<'_>> = tensors
+        .iter()
+        .map(|&(name, shape, values)| TensorOut::new(name, shape, TensorData::F32(values)).unwrap())
+        .collect();
+    let mut bytes = vec![0u8; flambeau::safetensors_len(metadata, out.iter().cloned())];
+    let n = flambeau::write_safetensors(&mut bytes, metadata, out.iter().cloned()).unwrap();
+    bytes.truncate(n);
+    bytes
+}
+
+/// The rows of the `inputs` tensor of an exported folder's test vectors.
+fn vector_rows(out: &Path) -> usize {
+    let bytes = std::fs::read(out.join("test_vectors.safetensors")).unwrap();
+    let st = flambeau::SafeTensors::parse(&bytes).unwrap();
+    st.get("inputs").unwrap().shape()[0]
+}
+
+#[test]
+fn export_bounds_its_test_vectors_and_writes_as_many_as_it_says() {
+    use flambeau_harness::model::commands::EXPORT_VECTORS_MAX;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.safetensors");
+    std::fs::write(&file, model_file(&META, &[])).unwrap();
+    let out = dir.path().join("model");
+    let above = (EXPORT_VECTORS_MAX + 1).to_string();
+    for (vectors, word) in [
+        ("0", format!("give 1 to {EXPORT_VECTORS_MAX}")),
+        (above.as_str(), format!("above the {EXPORT_VECTORS_MAX} test vectors")),
+        ("100000000000", format!("above the {EXPORT_VECTORS_MAX} test vectors")),
+        (
+            "18446744073709551615",
+            format!("above the {EXPORT_VECTORS_MAX} test vectors"),
+        ),
+    ] {
+        let o = export(&file, &out, &["--vectors", vectors]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{vectors}: {}", text(&o));
+        assert!(stderr.starts_with("error: --vectors: "), "{vectors}: {stderr}");
+        assert!(stderr.contains(&word), "{vectors}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(!out.exists(), "nothing is written on error");
+    }
+    let help = text(&flambeau(&["export", "--help"]));
+    assert!(help.contains(&format!("1 to {EXPORT_VECTORS_MAX}")), "{help}");
+    // The bound itself, and one: the report and the file agree.
+    for vectors in [EXPORT_VECTORS_MAX, 1] {
+        let o = export(&file, &out, &["--vectors", &vectors.to_string()]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains(&format!(" {vectors} test vectors ")), "{}", text(&o));
+        assert_eq!(vector_rows(&out), vectors);
+    }
+}
+
+#[test]
+fn export_refuses_layers_of_size_zero_as_predict_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("zero.safetensors");
+    std::fs::write(
+        &file,
+        f32_file(
+            &[("architecture", "Linear(0,0)")],
+            &[("0.weight", &[0, 0], &[]), ("0.bias", &[0], &[])],
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("model");
+    let o = export(&file, &out, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(stderr.contains("layer 0 \"Linear(0,0)\" has a size of 0"), "{stderr}");
+    assert!(!out.exists());
+    let rows = dir.path().join("rows.csv");
+    std::fs::write(&rows, "1,2\n").unwrap();
+    let o = flambeau(&["predict", "--model", file.to_str().unwrap(), rows.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("'Linear(0,0)' is none this harness builds"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn export_refuses_non_finite_weights_and_says_why_it_has_no_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("model");
+    let rows = dir.path().join("rows.csv");
+    std::fs::write(&rows, "1,2\n").unwrap();
+    // `Linear(2,1)` is a network this harness builds: its loader refuses the
+    // file, for export as for predict.
+    for bad in [f32::NAN, f32::INFINITY] {
+        let file = dir.path().join("bad.safetensors");
+        std::fs::write(
+            &file,
+            f32_file(
+                &[("architecture", "Linear(2,1)")],
+                &[("0.weight", &[1, 2], &[0.5, bad]), ("0.bias", &[1], &[0.0])],
+            ),
+        )
+        .unwrap();
+        let o = export(&file, &out, &[]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(
+            stderr.contains("\"0.weight\"") && stderr.contains("NaN or infinite"),
+            "{stderr}"
+        );
+        assert!(!out.exists());
+        let o = flambeau(&["predict", "--model", file.to_str().unwrap(), rows.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    }
+    // An architecture this harness does not build has no host reference: it
+    // is exported without one, saying so, but not with a NaN weight.
+    let arch = [("architecture", "Linear(2,3)")];
+    let file = dir.path().join("other.safetensors");
+    let bias = [0.0f32; 3];
+    std::fs::write(
+        &file,
+        f32_file(&arch, &[("0.weight", &[3, 2], &[0.5; 6]), ("0.bias", &[3], &bias)]),
+    )
+    .unwrap();
+    let o = export(&file, &out, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("without reference outputs (this harness does not build the architecture"),
+        "{}",
+        text(&o)
+    );
+    let nan = [0.5, 0.5, f32::NAN, 0.5, 0.5, 0.5];
+    std::fs::write(
+        &file,
+        f32_file(&arch, &[("0.weight", &[3, 2], &nan), ("0.bias", &[3], &bias)]),
+    )
+    .unwrap();
+    let o = export(&file, &dir.path().join("nan"), &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        stderr.contains("tensor \"0.weight\" holds a non-finite value (NaN) at element 2"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("nan").exists());
+}
+
+#[test]
+fn export_non_strict_leaves_out_the_tensors_no_layer_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.safetensors");
+    let extra = [TensorOut::new("bn.num_batches_tracked", &[1], TensorData::I32(&[3])).unwrap()];
+    std::fs::write(&file, model_file(&META, &extra)).unwrap();
+    let out = dir.path().join("model");
+    let o = export(&file, &out, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("bn.num_batches_tracked"), "{}", text(&o));
+    assert!(!out.exists());
+    let o = export(&file, &out, &["--non-strict"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("left out 1 tensor(s) no layer reads: \"bn.num_batches_tracked\""),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("with the host's reference outputs"), "{}", text(&o));
+    let weights = std::fs::read(out.join("weights.safetensors")).unwrap();
+    let st = flambeau::SafeTensors::parse(&weights).unwrap();
+    assert!(st.get("bn.num_batches_tracked").is_none());
+    assert_eq!(st.len(), 6);
+    assert_eq!(
+        st.metadata_value("architecture").map(|v| v.to_string()),
+        Some(ARCH.to_owned()),
+        "the metadata is kept"
+    );
+    // The same weights as the strict file's.
+    let plain = model_file(&META, &[]);
+    let plain = flambeau::SafeTensors::parse(&plain).unwrap();
+    for (name, view) in plain.iter() {
+        assert_eq!(st.get(&name.to_string()).unwrap().data, view.data, "{name}");
+    }
+}
+
+#[test]
+fn export_replaces_its_folder_whole_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.safetensors");
+    std::fs::write(&file, model_file(&META, &[])).unwrap();
+    let out = dir.path().join("model");
+    let names = |d: &Path| {
+        let mut n: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        n.sort();
+        n
+    };
+    // What a killed export left: a staging folder beside the target, a
+    // temporary file in it (processes that no longer run: pids above the
+    // kernel's maximum).
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("model.rs"), "// an older export").unwrap();
+    std::fs::write(out.join(".weights.safetensors.tmp-4294967295"), "half").unwrap();
+    std::fs::create_dir(dir.path().join(".model.staging-4294967295-0")).unwrap();
+    std::fs::write(dir.path().join(".model.staging-4294967295-0/model.rs"), "half").unwrap();
+    let o = export(&file, &out, &["--vectors", "2"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        names(&out),
+        ["model.rs", "test_vectors.safetensors", "weights.safetensors"]
+    );
+    assert_eq!(names(dir.path()), ["model", "model.safetensors"]);
+    assert_eq!(vector_rows(&out), 2);
+    // A folder holding anything else is not replaced, nor written into.
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let o = export(&file, &out, &["--vectors", "3"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("holds other files than model.rs"), "{}", text(&o));
+    assert_eq!(vector_rows(&out), 2);
+    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(names(dir.path()), ["model", "model.safetensors"]);
+}

@@ -20,13 +20,39 @@ pub enum Dims {
 }
 
 impl Dims {
-    /// Values of one sample.
+    /// Values of one sample; `usize::MAX` when they do not fit a number
+    /// (never for shapes [`steps`] returns: they hold at most [`MAX_VALUES`]).
     pub fn size(self) -> usize {
+        self.checked_size().unwrap_or(usize::MAX)
+    }
+
+    /// Values of one sample, `None` when they do not fit a number.
+    pub fn checked_size(self) -> Option<usize> {
         match self {
-            Dims::Flat(n) => n,
-            Dims::Seq(c, l) => c * l,
-            Dims::Image(c, h, w) => c * h * w,
+            Dims::Flat(n) => Some(n),
+            Dims::Seq(c, l) => c.checked_mul(l),
+            Dims::Image(c, h, w) => c.checked_mul(h)?.checked_mul(w),
         }
+    }
+
+    /// Whether a sample of this shape holds at most [`MAX_VALUES`] values.
+    fn bounded(self) -> bool {
+        self.checked_size().is_some_and(|n| n <= MAX_VALUES)
+    }
+}
+
+/// Most values one sample may hold between two layers (16 MiB as f32, far
+/// above any chip's memory): larger shapes are refused before any buffer is
+/// sized from them.
+pub const MAX_VALUES: usize = 1 << 22;
+
+/// The [`ExportError::TooLarge`] of a sample `dims` given by `what`.
+fn too_large(what: String, dims: Dims) -> ExportError {
+    ExportError::TooLarge {
+        layer: what,
+        values: dims
+            .checked_size()
+            .map_or_else(|| format!("{dims}: more than {}", usize::MAX), |n| n.to_string()),
     }
 }
 
@@ -65,14 +91,28 @@ const MAX_SIDE: usize = 1 << 16;
 ///
 /// # Errors
 /// [`ExportError::InputShape`] when no shape is given where one is needed,
-/// or the given one does not fit the first layer.
+/// or the given one does not fit the first layer (or has a size of 0);
+/// [`ExportError::TooLarge`] for an input of more than [`MAX_VALUES`] values.
 pub fn input_dims(layers: &[Layer], shape: Option<&[usize]>) -> Result<Dims, ExportError> {
+    let dims = unbounded_input_dims(layers, shape)?;
+    if dims.bounded() {
+        Ok(dims)
+    } else {
+        Err(too_large(format!("the input {dims}"), dims))
+    }
+}
+
+/// [`input_dims`] before the bound on its size.
+fn unbounded_input_dims(layers: &[Layer], shape: Option<&[usize]>) -> Result<Dims, ExportError> {
     let first = layers.iter().copied().find(|l| !l.is_elementwise());
     let bad = |why: String| ExportError::InputShape {
         layer: first.map_or_else(String::new, printed),
         shape: shape.map(<[usize]>::to_vec),
         why,
     };
+    if shape.is_some_and(|s| s.contains(&0)) {
+        return Err(bad("a size of 0".into()));
+    }
     match (first, shape) {
         (Some(Layer::Linear { inputs, .. }), None) => Ok(Dims::Flat(inputs)),
         (Some(Layer::Conv1d { in_channels: c, .. }), None) => (1..=MAX_SIDE)
@@ -108,7 +148,8 @@ pub fn input_dims(layers: &[Layer], shape: Option<&[usize]>) -> Result<Dims, Exp
 
 /// `(length − kernel) / stride + 1` (plus `2 · padding` to the length), if the kernel fits.
 fn out_len(len: usize, kernel: usize, stride: usize, padding: usize) -> Option<usize> {
-    let padded = len + 2 * padding;
+    // Saturating: a length this large is refused by the bound on a sample's size.
+    let padded = len.saturating_add(padding.saturating_mul(2));
     (kernel > 0 && stride > 0 && kernel <= padded).then(|| (padded - kernel) / stride + 1)
 }
 
@@ -177,12 +218,19 @@ fn step(index: usize, layer: Layer, input: Dims) -> Result<Dims, ExportError> {
 ///
 /// # Errors
 /// [`ExportError::Fit`] naming the first layer that cannot take what the
-/// one before gives.
+/// one before gives; [`ExportError::TooLarge`] naming the first that gives
+/// more than [`MAX_VALUES`] values.
 pub fn steps(layers: &[Layer], input: Dims) -> Result<Vec<Step>, ExportError> {
+    if !input.bounded() {
+        return Err(too_large(format!("the input {input}"), input));
+    }
     let mut current = input;
     let mut out = Vec::with_capacity(layers.len());
     for (index, &layer) in layers.iter().enumerate() {
         let output = step(index, layer, current)?;
+        if !output.bounded() {
+            return Err(too_large(format!("layer {index} {}", printed(layer)), output));
+        }
         out.push(Step {
             layer,
             input: current,

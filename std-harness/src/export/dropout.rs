@@ -3,7 +3,7 @@
 //! position, and their tensors are renamed to match (`3.weight` →
 //! `2.weight`), as PyTorch's `nn.Sequential` would name the shorter chain.
 
-use flambeau::{SafeTensors, TensorData, TensorOut, write_safetensors};
+use flambeau::{SafeTensors, Strictness, TensorData, TensorOut, write_safetensors};
 
 use super::ExportError;
 
@@ -14,6 +14,19 @@ use super::ExportError;
 /// [`ExportError::Weights`] for weights that do not parse;
 /// [`ExportError::Extra`] for a tensor that names no layer or a dropout one.
 pub fn without_dropout(architecture: &str, weights: &[u8]) -> Result<(String, Vec<u8>), ExportError> {
+    without_dropout_with(architecture, weights, Strictness::Strict)
+}
+
+/// [`without_dropout`], where [`Strictness::IgnoreUnexpected`] leaves out a
+/// tensor that names no layer or a dropout one instead of refusing it.
+///
+/// # Errors
+/// As [`without_dropout`].
+pub fn without_dropout_with(
+    architecture: &str,
+    weights: &[u8],
+    strictness: Strictness,
+) -> Result<(String, Vec<u8>), ExportError> {
     let layers: Vec<&str> = architecture.split("->").map(str::trim).collect();
     if !layers.iter().any(|l| l.starts_with("Dropout")) {
         return Ok((architecture.to_owned(), weights.to_vec()));
@@ -41,7 +54,8 @@ pub fn without_dropout(architecture: &str, weights: &[u8]) -> Result<(String, Ve
         });
         match moved {
             Some(new) => renamed.push((new, view.shape().to_vec(), view.dtype, view.data)),
-            None => problem = Some(ExportError::Extra(name)),
+            None if strictness == Strictness::Strict => problem = Some(ExportError::Extra(name)),
+            None => {}
         }
         problem.is_none()
     });
@@ -93,5 +107,8 @@ mod tests {
         // A tensor at a dropout position is refused.
         let bad = weights(&[("2.weight", 3)]);
         assert!(matches!(without_dropout(arch, &bad), Err(ExportError::Extra(n)) if n == "2.weight"));
+        // Unless unexpected tensors are ignored: it is left out.
+        let (_, out) = without_dropout_with(arch, &bad, Strictness::IgnoreUnexpected).unwrap();
+        assert_eq!(SafeTensors::parse(&out).unwrap().len(), 0);
     }
 }

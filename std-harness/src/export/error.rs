@@ -13,6 +13,37 @@ pub enum ExportError {
         /// Its text.
         text: String,
     },
+    /// A layer has a size of 0 (a width, channel count, kernel or stride).
+    #[error(
+        "architecture: layer {index} {text:?} has a size of 0; widths, channel counts, kernels and strides are at least 1"
+    )]
+    ZeroSize {
+        /// Its position in the chain.
+        index: usize,
+        /// Its text.
+        text: String,
+    },
+    /// A sample between two layers would hold more values than a model may.
+    #[error(
+        "architecture: {layer} gives {values} values per sample, above the {max} a model here may have",
+        max = super::chain::MAX_VALUES
+    )]
+    TooLarge {
+        /// The layer (with its position) or the input, as printed.
+        layer: String,
+        /// The sample's values, or the shape whose count does not fit a number.
+        values: String,
+    },
+    /// A weight is NaN or infinite.
+    #[error("weights: tensor {name:?} holds a non-finite value ({value}) at element {element}")]
+    NotFinite {
+        /// The tensor's name.
+        name: String,
+        /// The value's position in the tensor.
+        element: usize,
+        /// The value.
+        value: f32,
+    },
     /// The architecture has no `Linear`, so its widths are unknown.
     #[error("architecture {0:?}: neither a Linear nor a convolution, so no input or output width")]
     NoLinear(String),

@@ -111,6 +111,20 @@ fn int8_layer(index: usize, step: &Step) -> Result<(String, Fields), ExportError
     Ok((ty, t))
 }
 
+/// The names of the tensors the int8 layers of `steps` read (the input's
+/// quantisation first).
+///
+/// # Errors
+/// [`ExportError::NotInt8`] for a layer without an int8 form.
+pub(super) fn tensor_names(steps: &[Step]) -> Result<Vec<String>, ExportError> {
+    let mut names = vec!["input.scale".to_owned(), "input.zero_point".to_owned()];
+    for (index, step) in steps.iter().enumerate() {
+        let (_, tensors) = int8_layer(index, step)?;
+        names.extend(tensors.into_iter().map(|(field, ..)| format!("{index}.{field}")));
+    }
+    Ok(names)
+}
+
 /// Checks that `weights` holds exactly the int8 tensors of `steps` (the
 /// layout `flambeau::QChainLoad` reads) and returns the layers' Rust types.
 fn check_int8_weights(steps: &[Step], weights: &[u8]) -> Result<Vec<String>, ExportError> {
@@ -210,8 +224,8 @@ fn model_rs_int8(steps: &[Step], types: &[String]) -> String {
 /// # Errors
 /// Any [`ExportError`]: the architecture does not parse, chain or have an
 /// int8 form; the file is not int8 or lacks a tensor the layers read, has
-/// one of the wrong shape or type, or one they do not read; the vectors do
-/// not fill whole rows.
+/// one of the wrong shape or type, one they do not read, or a NaN or
+/// infinite scale; the vectors do not fill whole rows.
 pub fn firmware_model_int8(
     architecture: &str,
     weights: &[u8],
@@ -241,6 +255,7 @@ pub fn firmware_model_int8_shaped(
         ));
     }
     let types = check_int8_weights(&steps, weights)?;
+    super::finite(weights)?;
     let (n_in, n_out) = widths(&steps);
     let rows = inputs.len() / n_in.max(1);
     if rows == 0 || !inputs.len().is_multiple_of(n_in.max(1)) {

@@ -46,6 +46,31 @@ impl Args {
 const KERNEL: &[&str] = &["k", "kernel_size"];
 const STRIDE: &[&str] = &["stride"];
 
+/// Whether every size of `layer` is at least 1 (a padding may be 0).
+fn sized(layer: Layer) -> bool {
+    match layer {
+        Layer::Linear { inputs, outputs } => inputs > 0 && outputs > 0,
+        Layer::Conv1d {
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+        }
+        | Layer::Conv2d {
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            ..
+        } => in_channels > 0 && out_channels > 0 && kernel > 0 && stride > 0,
+        Layer::MaxPool1d { kernel, stride }
+        | Layer::AvgPool1d { kernel, stride }
+        | Layer::MaxPool2d { kernel, stride }
+        | Layer::AvgPool2d { kernel, stride } => kernel > 0 && stride > 0,
+        _ => true,
+    }
+}
+
 /// One layer's text; `None` when it is not one the template knows.
 fn layer(part: &str) -> Option<Layer> {
     let simple = match part {
@@ -98,8 +123,9 @@ fn layer(part: &str) -> Option<Layer> {
 /// that consecutive Linear layers chain.
 ///
 /// # Errors
-/// [`ExportError::UnknownLayer`], [`ExportError::NoLinear`] (neither a
-/// Linear nor a convolution, so no width) or [`ExportError::Chain`].
+/// [`ExportError::UnknownLayer`], [`ExportError::ZeroSize`] (a width,
+/// channel count, kernel or stride of 0), [`ExportError::NoLinear`]
+/// (neither a Linear nor a convolution, so no width) or [`ExportError::Chain`].
 pub fn parse_architecture(text: &str) -> Result<Vec<Layer>, ExportError> {
     let mut layers = Vec::new();
     let mut previous = None;
@@ -108,6 +134,12 @@ pub fn parse_architecture(text: &str) -> Result<Vec<Layer>, ExportError> {
             index,
             text: part.to_owned(),
         })?;
+        if !sized(layer) {
+            return Err(ExportError::ZeroSize {
+                index,
+                text: part.to_owned(),
+            });
+        }
         match layer {
             Layer::Linear { inputs, outputs } => {
                 if let Some(previous) = previous.filter(|&p| p != inputs) {

@@ -87,7 +87,7 @@ impl Tied {
     }
 
     /// The tensors the model reads: the shared weight, the encoder's bias, the decoder's bias.
-    fn tensors(self) -> [(&'static str, Vec<usize>); 3] {
+    pub(super) fn tensors(self) -> [(&'static str, Vec<usize>); 3] {
         let decoder_bias = if self.kind == Kind::Tanh { "2.bias" } else { "1.bias" };
         [
             ("0.weight", vec![self.code, self.inputs]),
@@ -101,6 +101,7 @@ impl Tied {
     /// # Errors
     /// [`ExportError::Missing`], [`ExportError::Shape`] or [`ExportError::Extra`], naming the tensor.
     pub fn check(self, weights: &[u8]) -> Result<(), ExportError> {
+        self.bounded()?;
         let st = SafeTensors::parse(weights).map_err(|e| ExportError::Weights(e.to_string()))?;
         let tensors = self.tensors();
         for (index, (name, expected)) in tensors.iter().enumerate() {
@@ -120,6 +121,21 @@ impl Tied {
             }
         }
         super::only_these(&st, &tensors.map(|(name, _)| name))
+    }
+
+    /// Refuses widths above [`super::chain::MAX_VALUES`] values per sample.
+    ///
+    /// # Errors
+    /// [`ExportError::TooLarge`] naming the model.
+    pub fn bounded(self) -> Result<(), ExportError> {
+        let max = self.inputs.max(self.code);
+        if max > super::chain::MAX_VALUES {
+            return Err(ExportError::TooLarge {
+                layer: self.printed(),
+                values: max.to_string(),
+            });
+        }
+        Ok(())
     }
 
     /// The generated `model.rs`: the model as a `Sequential` of itself alone.

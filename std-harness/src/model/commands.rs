@@ -12,9 +12,9 @@ use super::zoo::{self, Predictor};
 use super::{ModelFile, model_error};
 use crate::console::Console;
 use crate::data::{load_usps, usps_dir};
-use crate::error::Result;
+use crate::error::{Result, setting};
 use crate::metrics::{argmax_rows, confusion};
-use crate::output::{Artifacts, write_atomic};
+use crate::output::{Artifacts, Staging, write_atomic};
 use crate::plot;
 
 /// Flags shared by the commands that load a model.
@@ -38,12 +38,7 @@ impl ModelArgs {
     /// [`crate::error::Error::Model`] naming the file and the problem.
     pub fn load(&self) -> Result<(ModelFile, Box<dyn Predictor>)> {
         let file = ModelFile::open(&self.model)?;
-        let strictness = if self.non_strict {
-            Strictness::IgnoreUnexpected
-        } else {
-            Strictness::Strict
-        };
-        let net = zoo::load(file.clone(), self.arch.as_deref(), strictness)?;
+        let net = zoo::load(file.clone(), self.arch.as_deref(), self.strictness())?;
         Ok((file, net))
     }
 }
@@ -271,15 +266,74 @@ pub fn evaluate(args: &ModelArgs, data: &Path, out: &Path, console: &Console) ->
 /// Rows of test vectors `export` writes by default.
 pub const EXPORT_VECTORS: usize = 8;
 
+/// Most rows of test vectors `export` writes (`--vectors`): far more than a
+/// chip's flash holds beside a model.
+pub const EXPORT_VECTORS_MAX: usize = 4096;
+
+/// Most test input values `export` writes (rows × inputs of one row).
+pub const EXPORT_VALUES_MAX: usize = 1 << 22;
+
+/// The files of the template's model folder, as `export` writes them.
+pub const MODEL_FILES: [&str; 3] = ["model.rs", "weights.safetensors", "test_vectors.safetensors"];
+
+/// The input values of `vectors` rows of `width` inputs, checked against
+/// [`EXPORT_VECTORS_MAX`] and [`EXPORT_VALUES_MAX`].
+///
+/// # Errors
+/// [`crate::error::Error::Setting`] naming `--vectors` and the bound.
+fn test_values(vectors: usize, width: usize) -> Result<usize> {
+    if vectors == 0 {
+        return Err(setting(
+            "--vectors",
+            format!(
+                "0 test vectors leave the chip nothing to check (the template's build refuses an empty `inputs`); give 1 to {EXPORT_VECTORS_MAX}"
+            ),
+        ));
+    }
+    if vectors > EXPORT_VECTORS_MAX {
+        return Err(setting(
+            "--vectors",
+            format!("{vectors} is above the {EXPORT_VECTORS_MAX} test vectors an export writes"),
+        ));
+    }
+    vectors
+        .checked_mul(width)
+        .filter(|&n| n <= EXPORT_VALUES_MAX)
+        .ok_or_else(|| {
+            setting(
+                "--vectors",
+                format!(
+                    "{vectors} test vectors of {width} inputs are above the {EXPORT_VALUES_MAX} input values an export writes; give fewer"
+                ),
+            )
+        })
+}
+
+impl ModelArgs {
+    /// How unexpected tensors are treated (`--non-strict`).
+    fn strictness(&self) -> Strictness {
+        if self.non_strict {
+            Strictness::IgnoreUnexpected
+        } else {
+            Strictness::Strict
+        }
+    }
+}
+
 /// Writes the firmware template's model folder (`model.rs`,
 /// `weights.safetensors`, `test_vectors.safetensors`) for a model file:
 /// the architecture (metadata or `--arch`) is checked against the weights
 /// before anything is written; the test inputs are seeded random rows in
 /// the model's input range, with the host's outputs as the reference when
-/// this harness builds the architecture.
+/// this harness builds the architecture (a file it builds but cannot load,
+/// e.g. with NaN weights, is refused with the loader's error). With
+/// `--non-strict`, tensors no layer reads are left out of the weights.
+/// The folder is written whole into a staging folder beside `out`, then
+/// renamed into place.
 ///
 /// # Errors
-/// Model and export errors naming the file; write errors.
+/// Model and export errors naming the file; `--vectors` out of range;
+/// write errors.
 pub fn export(
     args: &ModelArgs,
     out: &Path,
@@ -288,32 +342,57 @@ pub fn export(
     shape: Option<&str>,
     console: &Console,
 ) -> Result<()> {
+    test_values(vectors, 0)?;
     let file = ModelFile::open(&args.model)?;
     let given = file.architecture(args.arch.as_deref())?.to_owned();
     let precision = crate::export::precision(&file.bytes).map_err(|e| model_error(&args.model, e.to_string()))?;
+    let strictness = args.strictness();
+    let shape = input_shape(&file, shape)?;
     if precision == crate::export::Precision::Int8 {
-        return export_int8(&file, &given, out, vectors, seed, shape, console);
+        let weights = match strictness {
+            Strictness::Strict => file.bytes.clone(),
+            Strictness::IgnoreUnexpected => left_out(&file, &given, shape.as_deref(), &file.bytes, console)?,
+        };
+        let (made, reference) = export_int8(&file, &given, shape.as_deref(), &weights, vectors, seed)?;
+        write_model_folder(out, &made)?;
+        let with = if reference {
+            "with the host's int8 outputs"
+        } else {
+            "without reference outputs (this harness has no int8 type of the architecture; the template's build computes them)"
+        };
+        console.say(&format!(
+            "{given} (int8): model.rs, weights.safetensors and {vectors} test vectors {with} written to {}",
+            out.display()
+        ));
+        return Ok(());
     }
     // Dropout is the identity at inference: the firmware leaves it out.
-    let (arch, weights) =
-        crate::export::without_dropout(&given, &file.bytes).map_err(|e| model_error(&args.model, e.to_string()))?;
-    let shape = input_shape(&file, shape)?;
+    let (arch, weights) = crate::export::without_dropout_with(&given, &file.bytes, strictness)
+        .map_err(|e| model_error(&args.model, e.to_string()))?;
+    let weights = match strictness {
+        Strictness::Strict => weights,
+        Strictness::IgnoreUnexpected => left_out(&file, &arch, shape.as_deref(), &weights, console)?,
+    };
     let width =
         crate::export::input_width(&arch, shape.as_deref()).map_err(|e| model_error(&args.model, e.to_string()))?;
+    let values = test_values(vectors, width)?;
     let mut rng = flambeau::Rng::new(seed);
     let pixels = file
         .pixel_map()
         .ok()
         .filter(|_| file.meta.get(key::INPUT).is_some_and(|i| i == "usps"));
-    let inputs: Vec<f32> = (0..vectors.max(1) * width)
+    let inputs: Vec<f32> = (0..values)
         .map(|_| match pixels {
             Some((scale, offset)) => (rng.below(256) as f32) * scale + offset,
             None => rng.uniform_in(-1.0, 1.0) as f32,
         })
         .collect();
-    let reference = match zoo::load(file.clone(), args.arch.as_deref(), Strictness::Strict) {
-        Ok(net) => Some(net.predict(&inputs)?),
-        Err(_) => None,
+    // A network this harness builds must load: its loader's error (NaN
+    // weights, a tensor that does not fit) refuses the file, as predict does.
+    let reference = if zoo::builds(&given) {
+        Some(zoo::load(file.clone(), args.arch.as_deref(), strictness)?.predict(&inputs)?)
+    } else {
+        None
     };
     let made =
         crate::export::firmware_model_shaped(&arch, shape.as_deref(), &weights, &inputs, reference.as_deref(), 1e-5)
@@ -322,7 +401,7 @@ pub fn export(
     let with = if reference.is_some() {
         "with the host's reference outputs"
     } else {
-        "without reference outputs (the template's build computes them)"
+        "without reference outputs (this harness does not build the architecture; the template's build computes them)"
     };
     console.say(&format!(
         "{arch}: model.rs, weights.safetensors and {vectors} test vectors {with} written to {}",
@@ -331,61 +410,69 @@ pub fn export(
     Ok(())
 }
 
-/// Writes the three files of the template's model folder `out`.
-fn write_model_folder(out: &Path, made: &crate::export::FirmwareModel) -> Result<()> {
-    if out.is_file() {
-        return Err(model_error(out, "exists and is a file, not a folder"));
+/// `weights` without the tensors no layer of `arch` reads (`--non-strict`),
+/// saying which were left out.
+fn left_out(
+    file: &ModelFile,
+    arch: &str,
+    shape: Option<&[usize]>,
+    weights: &[u8],
+    console: &Console,
+) -> Result<Vec<u8>> {
+    let (kept, dropped) =
+        crate::export::without_unused(arch, shape, weights).map_err(|e| model_error(&file.path, e.to_string()))?;
+    if !dropped.is_empty() {
+        let names: Vec<String> = dropped.iter().map(|n| format!("{n:?}")).collect();
+        console.say(&format!(
+            "{}: --non-strict: left out {} tensor(s) no layer reads: {}",
+            file.path.display(),
+            dropped.len(),
+            names.join(", ")
+        ));
     }
-    std::fs::create_dir_all(out).map_err(|source| crate::error::Error::Write {
-        path: out.to_path_buf(),
-        source,
-    })?;
-    for (name, bytes) in [
-        ("model.rs", made.model_rs.as_bytes()),
-        ("weights.safetensors", &made.weights[..]),
-        ("test_vectors.safetensors", &made.test_vectors[..]),
-    ] {
-        write_atomic(&out.join(name), bytes)?;
-    }
-    Ok(())
+    Ok(kept)
 }
 
-/// `export` of an int8 model file (its `quantization` metadata names the
-/// core's scheme): the test inputs are seeded random int8 codes, with the
-/// host's int8 outputs as the reference when this harness has the
-/// architecture's int8 type (the USPS MLP, the conv1d CNNs); else the template's build
-/// computes them with the same code.
+/// Writes the three files of the template's model folder `out`, whole: into
+/// a staging folder beside it, renamed into place (an existing `out` is
+/// replaced only when it holds nothing but those files).
+fn write_model_folder(out: &Path, made: &crate::export::FirmwareModel) -> Result<()> {
+    let staging = Staging::begin_files(out, &MODEL_FILES)?;
+    let mut files = Artifacts::new();
+    for (name, bytes) in
+        MODEL_FILES
+            .into_iter()
+            .zip([made.model_rs.as_bytes(), &made.weights[..], &made.test_vectors[..]])
+    {
+        files.add(name, bytes.to_vec());
+    }
+    files.write_into(staging.path())?;
+    staging.commit()
+}
+
+/// The model folder of an int8 model file (its `quantization` metadata
+/// names the core's scheme) with `weights` (the file's, or without the
+/// tensors no layer reads): the test inputs are seeded random int8 codes,
+/// with the host's int8 outputs as the reference when this harness has the
+/// architecture's int8 type (the USPS MLP, the conv1d CNNs; the second value
+/// says so); else the template's build computes them with the same code.
 fn export_int8(
     file: &ModelFile,
     arch: &str,
-    out: &Path,
+    shape: Option<&[usize]>,
+    weights: &[u8],
     vectors: usize,
     seed: u64,
-    shape: Option<&str>,
-    console: &Console,
-) -> Result<()> {
-    let shape = input_shape(file, shape)?;
-    let steps = crate::export::shaped(arch, shape.as_deref()).map_err(|e| model_error(&file.path, e.to_string()))?;
+) -> Result<(crate::export::FirmwareModel, bool)> {
+    let steps = crate::export::shaped(arch, shape).map_err(|e| model_error(&file.path, e.to_string()))?;
     let width = steps.first().map_or(0, |s| s.input.size());
+    let values = test_values(vectors, width)?;
     let mut rng = flambeau::Rng::new(seed);
-    let inputs: Vec<i8> = (0..vectors.max(1) * width)
-        .map(|_| (rng.below(256) as i32 - 128) as i8)
-        .collect();
-    let reference = int8_reference(arch, &file.bytes, &inputs).map_err(|e| model_error(&file.path, e.to_string()))?;
-    let made =
-        crate::export::firmware_model_int8_shaped(arch, shape.as_deref(), &file.bytes, &inputs, reference.as_deref())
-            .map_err(|e| model_error(&file.path, e.to_string()))?;
-    write_model_folder(out, &made)?;
-    let with = if reference.is_some() {
-        "with the host's int8 outputs"
-    } else {
-        "without reference outputs (the template's build computes them)"
-    };
-    console.say(&format!(
-        "{arch} (int8): model.rs, weights.safetensors and {vectors} test vectors {with} written to {}",
-        out.display()
-    ));
-    Ok(())
+    let inputs: Vec<i8> = (0..values).map(|_| (rng.below(256) as i32 - 128) as i8).collect();
+    let reference = int8_reference(arch, weights, &inputs).map_err(|e| model_error(&file.path, e.to_string()))?;
+    let made = crate::export::firmware_model_int8_shaped(arch, shape, weights, &inputs, reference.as_deref())
+        .map_err(|e| model_error(&file.path, e.to_string()))?;
+    Ok((made, reference.is_some()))
 }
 
 /// The host's int8 outputs for rows of input codes, when this harness has
@@ -420,7 +507,8 @@ fn int8_outputs<'a, L: flambeau::QChainLoad<'a>>(
 }
 
 /// The input's shape: `given` (`--input-shape`, sizes separated by commas)
-/// if any, else the model file's `input_shape` metadata (`[256]`), if any.
+/// if any, else the model file's `input_shape` metadata (`[256]`), if any;
+/// at most [`crate::export::chain::MAX_VALUES`] values in all.
 fn input_shape(file: &ModelFile, given: Option<&str>) -> Result<Option<Vec<usize>>> {
     let (text, from) = match given {
         Some(text) => (text, "--input-shape"),
@@ -434,16 +522,27 @@ fn input_shape(file: &ModelFile, given: Option<&str>) -> Result<Option<Vec<usize
         .strip_prefix('[')
         .and_then(|t| t.strip_suffix(']'))
         .unwrap_or(trimmed);
-    inner
+    let sizes = inner
         .split(',')
         .map(|v| v.trim().parse::<usize>().ok().filter(|&v| v > 0))
         .collect::<Option<Vec<_>>>()
         .filter(|v| !v.is_empty())
-        .map(Some)
         .ok_or_else(|| {
             model_error(
                 &file.path,
                 format!("{from}: '{text}' is not a list of positive sizes such as 1,16,16 or [256]"),
             )
-        })
+        })?;
+    let max = crate::export::chain::MAX_VALUES;
+    if sizes
+        .iter()
+        .try_fold(1usize, |n, &v| n.checked_mul(v))
+        .is_none_or(|n| n > max)
+    {
+        return Err(model_error(
+            &file.path,
+            format!("{from}: '{text}' is more than the {max} values one input may have"),
+        ));
+    }
+    Ok(Some(sizes))
 }

@@ -182,6 +182,12 @@ fn same(a: &str, b: &str) -> bool {
     plain(a) == plain(b)
 }
 
+/// Whether this harness builds the network `architecture` names (blanks
+/// and dropout probabilities aside), so that [`load`] can load a file of it.
+pub fn builds(architecture: &str) -> bool {
+    candidates().iter().any(|c| same(&c.name, architecture))
+}
+
 /// Loads `file` into the network its architecture (or `arch`) names,
 /// checking every tensor by name, shape and dtype.
 ///
