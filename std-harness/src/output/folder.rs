@@ -20,10 +20,132 @@ use crate::error::{Error, Result};
 const STAGING: &str = "staging";
 /// Marks a previous folder moved aside: `.NAME.old-PID-N`.
 const OLD: &str = "old";
-/// The file whose presence marks a folder as a run's, safe to replace.
+/// The file whose presence marks a folder as a run's; its `written_by`
+/// field says which kind of command wrote it (see [`Kind`]).
 pub const RESULTS: &str = "results.json";
+/// The field of [`RESULTS`] naming the [`Kind`] of command that wrote the folder.
+pub const WRITTEN_BY: &str = "written_by";
+/// Largest `results.json` read to learn a folder's [`Kind`].
+const RESULTS_MAX: u64 = 64 << 20;
+/// The files of an evaluation folder written before folders recorded
+/// their writer (evaluate wrote no `results.json` then).
+const EVALUATION_FILES: [&str; 3] = ["evaluation.txt", "predictions.csv", "confusion.png"];
 /// Swaps retried when another run puts its folder in place meanwhile.
 const SWAP_ATTEMPTS: usize = 8;
+
+/// Which kind of command writes a folder: a folder is replaced only by a
+/// run of the kind that wrote it, so that `evaluate` cannot delete a
+/// training run (its model included), nor a training run a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An experiment's training run (`usps-mlp`, `checkerboard`, ...).
+    Training,
+    /// `search`.
+    Search,
+    /// `report`.
+    Report,
+    /// `evaluate`.
+    Evaluate,
+}
+
+impl Kind {
+    /// The value of [`WRITTEN_BY`] in the folder's `results.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Training => "training",
+            Kind::Search => "search",
+            Kind::Report => "report",
+            Kind::Evaluate => "evaluate",
+        }
+    }
+
+    /// A run of this kind, for messages.
+    fn run(self) -> &'static str {
+        match self {
+            Kind::Training => "a training run",
+            Kind::Search => "a search",
+            Kind::Report => "a report",
+            Kind::Evaluate => "an evaluation",
+        }
+    }
+
+    /// The folder a run of this kind writes, for messages.
+    fn folder(self) -> &'static str {
+        match self {
+            Kind::Training => "a training run's folder",
+            Kind::Search => "a search's folder",
+            Kind::Report => "a report's folder",
+            Kind::Evaluate => "an evaluation's folder",
+        }
+    }
+
+    /// The kind that wrote `results`, a folder's `results.json`: its
+    /// [`WRITTEN_BY`] field, else (folders written before the field
+    /// existed) its shape: a list of runs is a report's, a record with
+    /// `trials` a search's, a record with `runs` a training run's.
+    fn of_results(results: &serde_json::Value) -> Option<Self> {
+        if let Some(by) = results.get(WRITTEN_BY) {
+            return [Kind::Training, Kind::Search, Kind::Report, Kind::Evaluate]
+                .into_iter()
+                .find(|k| by.as_str() == Some(k.name()));
+        }
+        match results {
+            serde_json::Value::Array(_) => Some(Kind::Report),
+            serde_json::Value::Object(o) if o.contains_key("trials") => Some(Kind::Search),
+            serde_json::Value::Object(o) if o.contains_key("runs") => Some(Kind::Training),
+            _ => None,
+        }
+    }
+}
+
+/// What an existing folder is, as far as replacing it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// Absent or empty: anything may go there.
+    Free,
+    /// Written by a command of this kind.
+    Run(Kind),
+    /// Holds a `results.json` that does not say who wrote it.
+    Unknown,
+    /// Holds no `results.json`: not a run's folder.
+    Foreign,
+}
+
+/// What `dir` holds.
+fn found(dir: &Path) -> Found {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return if dir.exists() { Found::Foreign } else { Found::Free };
+    };
+    let names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if names.is_empty() {
+        return Found::Free;
+    }
+    let results = dir.join(RESULTS);
+    if results.is_file() {
+        let read = std::fs::File::open(&results).and_then(|f| {
+            let mut text = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, RESULTS_MAX), &mut text).map(|_| text)
+        });
+        return read
+            .ok()
+            .and_then(|text| serde_json::from_slice(&text).ok())
+            .and_then(|v| Kind::of_results(&v))
+            .map_or(Found::Unknown, Found::Run);
+    }
+    if only_checkpoints(dir) {
+        return Found::Run(Kind::Training);
+    }
+    let evaluation =
+        names.iter().all(|n| EVALUATION_FILES.contains(&n.as_str())) && names.iter().any(|n| n == EVALUATION_FILES[0]);
+    if evaluation {
+        Found::Run(Kind::Evaluate)
+    } else {
+        Found::Foreign
+    }
+}
 
 /// Makes staging names unique within this process.
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -38,13 +160,14 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// Checks `target` ([`check_target`]), removes stale folders of killed
-    /// runs beside it and creates a fresh staging folder.
+    /// Checks `target` for a run of `kind` ([`check_target`]), removes
+    /// stale folders of killed runs beside it and creates a fresh staging
+    /// folder.
     ///
     /// # Errors
     /// [`Error::Output`] or [`Error::Write`] naming the folder.
-    pub fn begin(target: &Path) -> Result<Self> {
-        let (parent, name) = check_target(target)?;
+    pub fn begin(target: &Path, kind: Kind) -> Result<Self> {
+        let (parent, name) = check_target(target, kind)?;
         std::fs::create_dir_all(&parent).map_err(|source| write_error(&parent, source))?;
         remove_stale(&parent, &name);
         // Beside the target, spelt as the target is (no `./` before a bare name).
@@ -123,15 +246,17 @@ impl Drop for Staging {
     }
 }
 
-/// Checks, before any work, that `target` can become a run folder: it is
-/// not a file nor under one, an existing folder is empty or a previous
-/// run's (it holds `results.json`), and the nearest existing folder on its
-/// path is writable. Nothing is left behind. Returns the parent and the
-/// folder's name.
+/// Checks, before any work, that `target` can become the folder of a run
+/// of `kind`: it is not a file nor under one, an existing folder is empty
+/// or was written by a run of the same kind (its `results.json` says so,
+/// see [`Kind`]; an interrupted training run's checkpoint folder is a
+/// training run's), and the nearest existing folder on its path is
+/// writable. Nothing is left behind. Returns the parent and the folder's
+/// name.
 ///
 /// # Errors
 /// [`Error::Output`] saying which of these fails, naming the path.
-pub fn check_target(target: &Path) -> Result<(PathBuf, String)> {
+pub fn check_target(target: &Path, kind: Kind) -> Result<(PathBuf, String)> {
     let problem = |path: &Path, problem: String| Error::Output {
         path: path.to_path_buf(),
         problem,
@@ -162,8 +287,11 @@ pub fn check_target(target: &Path) -> Result<(PathBuf, String)> {
                 "exists and is not a folder; choose another --out or remove it".into(),
             ));
         }
-        let empty = |t: &Path| std::fs::read_dir(t).map(|mut d| d.next().is_none()).unwrap_or(false);
-        let usable = |t: &Path| !t.exists() || empty(t) || t.join(RESULTS).is_file() || only_checkpoints(t);
+        let usable = |t: &Path| match found(t) {
+            Found::Free => true,
+            Found::Run(k) => k == kind,
+            Found::Unknown | Found::Foreign => false,
+        };
         // Another run swapping its folder into place moves this one aside for
         // an instant: a folder that looked foreign is looked at again.
         let settled = || {
@@ -173,12 +301,21 @@ pub fn check_target(target: &Path) -> Result<(PathBuf, String)> {
             })
         };
         if !usable(target) && !settled() {
-            return Err(problem(
-                target,
-                format!(
+            let why = match found(target) {
+                Found::Run(other) => format!(
+                    "is {}, and {} replaces only {}; choose another --out",
+                    other.folder(),
+                    kind.run(),
+                    kind.folder()
+                ),
+                Found::Unknown => format!(
+                    "holds a {RESULTS} that does not say which command wrote it; choose another --out or empty it"
+                ),
+                Found::Free | Found::Foreign => format!(
                     "is a folder that holds no {RESULTS}, so not a previous run's; choose another --out or empty it"
                 ),
-            ));
+            };
+            return Err(problem(target, why));
         }
     }
     let parent = match target.parent() {
@@ -192,6 +329,90 @@ pub fn check_target(target: &Path) -> Result<(PathBuf, String)> {
     std::fs::create_dir(&probe).map_err(|e| problem(existing, format!("cannot create a folder here: {e}")))?;
     let _ = std::fs::remove_dir(&probe);
     Ok((parent, name))
+}
+
+/// Checks, before any work, that the file `target` can be written whole
+/// (as [`super::write_atomic`] does: a temporary file beside it, renamed
+/// into place): it is not a folder, FIFO or device, nor under a file; it is
+/// none of `inputs` (the files the command reads, which writing it would
+/// replace); its folder exists and accepts new files. Nothing is left
+/// behind.
+///
+/// # Errors
+/// [`Error::Output`] saying which of these fails, naming the path.
+pub fn check_file_target(target: &Path, inputs: &[&Path]) -> Result<()> {
+    let problem = |problem: String| Error::Output {
+        path: target.to_path_buf(),
+        problem,
+    };
+    let Some(name) = target
+        .file_name()
+        .filter(|_| !matches!(target.components().next_back(), Some(Component::CurDir)))
+    else {
+        return Err(problem("name a file, e.g. --out predictions.csv".into()));
+    };
+    for ancestor in target.ancestors().skip(1).filter(|a| !a.as_os_str().is_empty()) {
+        if ancestor.exists() && !ancestor.is_dir() {
+            return Err(problem(format!(
+                "is under {}, which is a file, not a folder",
+                ancestor.display()
+            )));
+        }
+    }
+    if let Ok(meta) = std::fs::metadata(target) {
+        if !meta.is_file() {
+            return Err(problem(format!(
+                "is {}, not a regular file; choose another --out",
+                crate::data::source::kind_of(&meta.file_type())
+            )));
+        }
+        if let Some(input) = inputs.iter().find(|i| same_file(target, i)) {
+            return Err(problem(format!(
+                "is a file this command reads ({}); choose another --out",
+                input.display()
+            )));
+        }
+    }
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(problem(format!("its folder {} does not exist", parent.display())));
+    }
+    let probe = parent.join(temp_name(&name.to_string_lossy(), "probe"));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| {
+            problem(format!(
+                "cannot be written: its folder {} accepts no new file ({e})",
+                parent.display()
+            ))
+        })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Whether `a` and `b` name the same file (same device and inode; the
+/// same canonical path where inodes are not known).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        }
+    }
 }
 
 /// The path a file will have once its staging folder is in place: every
