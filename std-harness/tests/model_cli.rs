@@ -482,6 +482,102 @@ fn export_refuses_layers_of_size_zero_as_predict_does() {
     );
 }
 
+/// The USPS MLP with [`META`] written to `dir/name`.
+fn write_model(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, model_file(&META, &[])).unwrap();
+    path
+}
+
+/// Runs `args`, expecting exit status 1 and an error containing `needle`.
+fn refused(args: &[&str], needle: &str) {
+    let o = flambeau(args);
+    assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o));
+    assert!(text(&o).contains(needle), "{args:?}: {needle:?} not in {}", text(&o));
+}
+
+#[test]
+fn evaluate_replaces_only_an_evaluation_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = data();
+    let d = d.to_str().unwrap();
+    // A training run's folder, holding a USPS model.
+    let run = dir.path().join("run");
+    let o = flambeau(&[
+        "--quiet",
+        "checkerboard",
+        "--epochs",
+        "1",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let model = write_model(&run, "model.safetensors");
+    let before: Vec<String> = std::fs::read_dir(&run)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let (m, r) = (model.to_str().unwrap(), run.to_str().unwrap());
+    refused(
+        &["--data", d, "evaluate", "--model", m, "--out", r],
+        "is a training run's folder, and an evaluation replaces only an evaluation's folder",
+    );
+    let after: Vec<String> = std::fs::read_dir(&run)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(before, after, "the run is untouched");
+    assert_eq!(std::fs::read(&model).unwrap(), model_file(&META, &[]));
+
+    // An evaluation's folder is replaced by the next evaluation, and by nothing else.
+    let ev = dir.path().join("ev");
+    let e = ev.to_str().unwrap();
+    for _ in 0..2 {
+        let o = flambeau(&["--quiet", "--data", d, "evaluate", "--model", m, "--out", e]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ev.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["written_by"], "evaluate");
+    assert_eq!(results["test_images"], 2007);
+    refused(
+        &["checkerboard", "--epochs", "1", "--out", e],
+        "is an evaluation's folder, and a training run replaces only a training run's folder",
+    );
+    // Nor is a folder replaced that holds the model being evaluated.
+    let inside = write_model(&ev, "model.safetensors");
+    refused(
+        &["--data", d, "evaluate", "--model", inside.to_str().unwrap(), "--out", e],
+        "which this command reads and replacing the folder would delete",
+    );
+    assert!(inside.is_file());
+}
+
+#[test]
+fn out_is_checked_before_the_model_and_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let under = file.join("x");
+    let u = under.to_str().unwrap();
+    refused(
+        &[
+            "--data",
+            "/nonexistent",
+            "evaluate",
+            "--model",
+            "/nonexistent.safetensors",
+            "--out",
+            u,
+        ],
+        "file/x: is under",
+    );
+    refused(
+        &["predict", "--model", "/nonexistent.safetensors", "rows.csv", "--out", u],
+        "file/x: is under",
+    );
+}
+
 #[test]
 fn export_refuses_non_finite_weights_and_says_why_it_has_no_reference() {
     let dir = tempfile::tempdir().unwrap();
@@ -581,6 +677,38 @@ fn export_non_strict_leaves_out_the_tensors_no_layer_reads() {
 }
 
 #[test]
+fn predict_never_writes_over_the_model_or_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_model(dir.path(), "m.safetensors");
+    let rows = dir.path().join("rows.csv");
+    std::fs::write(&rows, vec!["0"; 256].join(",") + "\n").unwrap();
+    let (m, r) = (model.to_str().unwrap(), rows.to_str().unwrap());
+    refused(
+        &["predict", "--model", m, r, "--out", m],
+        "is a file this command reads",
+    );
+    refused(
+        &["predict", "--model", m, r, "--out", r],
+        "is a file this command reads",
+    );
+    // The same file under another name.
+    let alias = dir.path().join("sub/../m.safetensors");
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    refused(
+        &["predict", "--model", m, r, "--out", alias.to_str().unwrap()],
+        "is a file this command reads",
+    );
+    assert_eq!(std::fs::read(&model).unwrap(), model_file(&META, &[]));
+    assert_eq!(std::fs::read_to_string(&rows).unwrap(), vec!["0"; 256].join(",") + "\n");
+    if std::path::Path::new("/proc/version").is_file() {
+        refused(
+            &["predict", "--model", m, r, "--out", "/proc/version"],
+            "/proc/version: cannot be written: its folder /proc accepts no new file",
+        );
+    }
+}
+
+#[test]
 fn export_replaces_its_folder_whole_and_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("model.safetensors");
@@ -618,4 +746,233 @@ fn export_replaces_its_folder_whole_and_nothing_else() {
     assert_eq!(vector_rows(&out), 2);
     assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
     assert_eq!(names(dir.path()), ["model", "model.safetensors"]);
+}
+
+#[test]
+fn metadata_that_contradicts_the_network_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = dir.path().join("rows.csv");
+    std::fs::write(&rows, vec!["0"; 256].join(",") + "\n").unwrap();
+    let r = rows.to_str().unwrap();
+    let cases: [(&str, &str, &str); 5] = [
+        (
+            "output",
+            "probability",
+            "metadata output: 'probability' means one sigmoid output, but the network",
+        ),
+        (
+            "output",
+            "probabilities",
+            "metadata output: 'probabilities' means class probabilities",
+        ),
+        (
+            "output",
+            "reconstruction",
+            "metadata output: 'reconstruction' means a reconstruction",
+        ),
+        (
+            "input",
+            "points",
+            "metadata input: 'points' means rows of 2 values, but the network",
+        ),
+        (
+            "input_shape",
+            "[2]",
+            "metadata input_shape: '[2]' does not describe rows of 256 values",
+        ),
+    ];
+    for (key, value, needle) in cases {
+        let mut meta: Vec<(&str, &str)> = META.iter().copied().filter(|(k, _)| *k != key).collect();
+        meta.push((key, value));
+        let file = dir.path().join(format!("{key}-{value}.safetensors"));
+        std::fs::write(&file, model_file(&meta, &[])).unwrap();
+        refused(&["predict", "--model", file.to_str().unwrap(), r], needle);
+    }
+}
+
+#[test]
+fn csv_rows_are_never_dropped_and_bad_cells_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_model(dir.path(), "m.safetensors");
+    let m = model.to_str().unwrap();
+    let row = |first: &str| {
+        let mut cells = vec!["7".to_owned(); 256];
+        cells[5] = first.to_owned();
+        cells.join(",") + "\n"
+    };
+    let csv = |name: &str, text: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    // A byte order mark before the first data row: the row is kept.
+    let bom = csv("bom.csv", format!("\u{feff}{}{}", row("1"), row("2")));
+    let o = flambeau(&["predict", "--model", m, &bom]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("bom.csv:1: class") && text(&o).contains("bom.csv:2: class"),
+        "{}",
+        text(&o)
+    );
+    // A header of names only is skipped.
+    let header = (0..256).map(|i| format!("p{i}")).collect::<Vec<_>>().join(",") + "\n";
+    let named = csv("named.csv", format!("{header}{}", row("1")));
+    let o = flambeau(&["predict", "--model", m, &named]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("named.csv:2: class"), "{}", text(&o));
+    let cases = [
+        (
+            "typo.csv",
+            format!("{}{}", row("1x"), row("2")),
+            "typo.csv: line 1, column 6: '1x' is not a number",
+        ),
+        ("one.csv", row("x"), "one.csv: line 1, column 6: 'x' is not a number"),
+        (
+            "late.csv",
+            format!("{}{header}", row("1")),
+            "late.csv: line 2, column 1: 'p0' is not a number",
+        ),
+        (
+            "nan.csv",
+            row("nan"),
+            "nan.csv: line 1, column 6: 'nan' is not a finite number",
+        ),
+        ("big.csv", row("256"), "big.csv: line 1, column 6: 256 is outside 0-255"),
+        (
+            "neg.csv",
+            format!("{header}{}", row("-1")),
+            "neg.csv: line 2, column 6: -1 is outside 0-255",
+        ),
+        ("header.csv", header.clone(), "header.csv: holds no input rows"),
+    ];
+    for (name, text, needle) in cases {
+        let path = csv(name, text);
+        refused(&["predict", "--model", m, &path], needle);
+    }
+}
+
+/// Runs the binary with `args` under an address-space cap of `mib` MiB
+/// (`prlimit --as`, where there is one), killed after 60 s: an abort
+/// shows as a signal, a hang as a kill, instead of exit status 1.
+fn capped(mib: u64, args: &[&str]) -> Output {
+    let has_prlimit = Command::new("prlimit")
+        .args(["--as=1000000000", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    let mut cmd = if has_prlimit {
+        let mut c = Command::new("prlimit");
+        c.arg(format!("--as={}", mib << 20)).arg(env!("CARGO_BIN_EXE_flambeau"));
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_flambeau"))
+    };
+    let mut child = cmd
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed().as_secs() > 60 {
+            child.kill().unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Expects exit status 1 and `needle` in the error of a capped run.
+fn capped_refusal(mib: u64, args: &[&str], needle: &str) {
+    let o = capped(mib, args);
+    assert_eq!(o.status.code(), Some(1), "{args:?}: {:?} {}", o.status, text(&o));
+    assert!(text(&o).contains(needle), "{args:?}: {needle:?} not in {}", text(&o));
+}
+
+#[test]
+fn predict_memory_is_bounded_by_named_caps() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_model(dir.path(), "m.safetensors");
+    let m = model.to_str().unwrap();
+    // 4 000 000 images of 1x1 pixel: within the IDX loader's cap, but 256 values each once made 16x16.
+    let idx = dir.path().join("tiny.idx.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    for d in [0x0803u32, 4_000_000, 1, 1] {
+        gz.write_all(&d.to_be_bytes()).unwrap();
+    }
+    gz.write_all(&vec![0u8; 4_000_000]).unwrap();
+    std::fs::write(&idx, gz.finish().unwrap()).unwrap();
+    capped_refusal(
+        1024,
+        &["predict", "--model", m, idx.to_str().unwrap()],
+        "1024000000 input values with the rows before it, more than the 16777216 predict takes in one run (VALUES_MAX)",
+    );
+    // A PNG of 8192x8192 grey pixels, refused on its header.
+    let png_path = dir.path().join("big.png");
+    {
+        let file = std::io::BufWriter::new(std::fs::File::create(&png_path).unwrap());
+        let mut enc = png::Encoder::new(file, 8192, 8192);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_compression(png::Compression::Fast);
+        let mut writer = enc.write_header().unwrap().into_stream_writer().unwrap();
+        let line = vec![0u8; 8192];
+        for _ in 0..8192 {
+            writer.write_all(&line).unwrap();
+        }
+        writer.finish().unwrap();
+    }
+    capped_refusal(
+        512,
+        &["predict", "--model", m, png_path.to_str().unwrap()],
+        "8192x8192 pixels, more than the 16777216 a picture may have (PIXELS_MAX)",
+    );
+    // A sparse 700 MB CSV file and PGM picture, refused on their size.
+    for name in ["sparse.csv", "sparse.pgm"] {
+        let path = dir.path().join(name);
+        std::fs::File::create(&path).unwrap().set_len(700 << 20).unwrap();
+        capped_refusal(
+            512,
+            &["predict", "--model", m, path.to_str().unwrap()],
+            &format!("{name}: 734003200 bytes, more than the 268435456 bytes the loaders open"),
+        );
+    }
+}
+
+#[test]
+fn fifos_are_named_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_model(dir.path(), "m.safetensors");
+    let m = model.to_str().unwrap();
+    for name in ["f.csv", "f.png", "f.pgm", "f.idx"] {
+        let fifo = dir.path().join(name);
+        if !Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success()) {
+            return;
+        }
+        capped_refusal(
+            1024,
+            &["predict", "--model", m, fifo.to_str().unwrap()],
+            &format!("{name}: is a FIFO (named pipe), not a regular file"),
+        );
+    }
+    let recipe = dir.path().join("recipe.json");
+    Command::new("mkfifo").arg(&recipe).status().unwrap();
+    capped_refusal(
+        1024,
+        &[
+            "checkerboard",
+            "--recipe-file",
+            recipe.to_str().unwrap(),
+            "--out",
+            dir.path().join("run").to_str().unwrap(),
+        ],
+        "--recipe-file: ",
+    );
+    let o = capped(1024, &["checkerboard", "--recipe-file", recipe.to_str().unwrap()]);
+    assert!(
+        text(&o).contains("recipe.json: is a FIFO (named pipe), not a regular file"),
+        "{}",
+        text(&o)
+    );
 }

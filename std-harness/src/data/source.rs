@@ -152,8 +152,8 @@ pub fn check_file(path: &Path, hint: &'static str) -> Result<(), DataError> {
     Ok(())
 }
 
-/// What a non-regular file is, for messages.
-fn kind_of(kind: &std::fs::FileType) -> &'static str {
+/// What a non-regular file is, for messages: "a folder", "a FIFO (named pipe)", ...
+pub fn kind_of(kind: &std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

@@ -67,9 +67,11 @@ impl RecipeFile {
     ///
     /// # Errors
     /// [`crate::error::Error::Setting`] naming the file when it cannot be
-    /// read, is too large, or is not a recipe.
+    /// read, is not a regular file, is too large, or is not a recipe.
     pub fn read(path: &Path) -> Result<Self> {
         let fail = |problem: String| setting("--recipe-file", format!("{}: {problem}", path.display()));
+        // A folder, FIFO or device is named as such (a FIFO would block the read).
+        crate::data::source::check_file(path, "check the path").map_err(|e| setting("--recipe-file", e.to_string()))?;
         let size = std::fs::metadata(path)
             .map_err(|e| fail(format!("cannot read: {e}")))?
             .len();
@@ -180,7 +182,7 @@ mod tests {
             resolve(&missing, "gaussians")
                 .unwrap_err()
                 .to_string()
-                .contains("cannot read")
+                .contains("none.json: not found in")
         );
     }
 }

@@ -13,7 +13,7 @@ use crate::console::Console;
 use crate::error::{CoreContext, Error, Result};
 use crate::metrics::Metric;
 use crate::model::meta;
-use crate::output::{Artifacts, check_target, final_path};
+use crate::output::{Artifacts, Kind, check_target, final_path};
 use crate::train::{Checkpointing, Shift, TrainConfig, checkpoint};
 
 /// Where an experiment reads and writes, and how it talks.
@@ -101,6 +101,10 @@ pub const SUMMATION: &str = if cfg!(feature = "fma") {
 /// Results of an experiment as written to its folder.
 #[derive(Debug, Clone, Serialize)]
 pub struct Written {
+    /// The kind of command that wrote the folder (`training`, or `search`
+    /// for a search's folder): a folder is replaced only by a run of the
+    /// same kind (see [`crate::output::Kind`]).
+    pub written_by: &'static str,
     /// The experiment.
     pub experiment: String,
     /// [`SUMMATION`] of the binary that wrote it.
@@ -142,7 +146,7 @@ fn resumed_run(dir: &Path) -> PathBuf {
 /// [`Error::Checkpoint`] when `--resume` finds no checkpoint.
 pub fn check_out(ctx: &Ctx, experiment: &str, args: &RunArgs) -> Result<RunArgs> {
     let out = out_dir(ctx, experiment, args);
-    check_target(&out)?;
+    check_target(&out, Kind::Training)?;
     let holds_checkpoint = |run: &Path| {
         std::fs::read_dir(run.join(checkpoint::DIR))
             .map(|d| {
@@ -206,6 +210,7 @@ pub fn checkpointing(args: &RunArgs, file: &str) -> Result<Option<Checkpointing>
 pub fn finish(ctx: &Ctx, experiment: &str, args: &RunArgs, mut outcome: Outcome) -> Result<Written> {
     let dir = out_dir(ctx, experiment, args);
     let written = Written {
+        written_by: Kind::Training.name(),
         experiment: experiment.to_owned(),
         summation: SUMMATION,
         dir: final_path(&dir),
@@ -214,7 +219,7 @@ pub fn finish(ctx: &Ctx, experiment: &str, args: &RunArgs, mut outcome: Outcome)
     };
     outcome.artifacts.add_json("results.json", &written)?;
     let names = outcome.artifacts.names();
-    outcome.artifacts.commit(&dir)?;
+    outcome.artifacts.commit(&dir, Kind::Training)?;
     for run in &written.runs {
         run.summary().iter().for_each(|l| ctx.console.say(l));
     }

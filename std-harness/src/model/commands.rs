@@ -6,15 +6,15 @@ use std::path::{Path, PathBuf};
 
 use flambeau::Strictness;
 
-use super::input::{Invert, Mapping, read_rows};
-use super::meta::key;
+use super::input::{Invert, Mapping, Rows, read_rows};
+use super::meta::{self, key};
 use super::zoo::{self, Predictor};
 use super::{ModelFile, model_error};
 use crate::console::Console;
 use crate::data::{load_usps, usps_dir};
 use crate::error::{Result, setting};
 use crate::metrics::{argmax_rows, confusion};
-use crate::output::{Artifacts, Staging, write_atomic};
+use crate::output::{Artifacts, Kind, RESULTS, Staging, WRITTEN_BY, check_file_target, check_target, write_atomic};
 use crate::plot;
 
 /// Flags shared by the commands that load a model.
@@ -32,13 +32,18 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// Opens the file and loads it into the network it names.
+    /// Opens the file, loads it into the network it names and checks what
+    /// its metadata says of the inputs and outputs against that network
+    /// ([`meta::check`]).
     ///
     /// # Errors
-    /// [`crate::error::Error::Model`] naming the file and the problem.
+    /// [`crate::error::Error::Model`] naming the file and the problem (for
+    /// the metadata, the key).
     pub fn load(&self) -> Result<(ModelFile, Box<dyn Predictor>)> {
         let file = ModelFile::open(&self.model)?;
         let net = zoo::load(file.clone(), self.arch.as_deref(), self.strictness())?;
+        meta::check(&file.meta, &net.architecture(), net.input_len(), net.output_len())
+            .map_err(|(k, problem)| model_error(&self.model, format!("metadata {k}: {problem}")))?;
         Ok((file, net))
     }
 }
@@ -121,10 +126,11 @@ fn probabilities(file: &ModelFile, row: &[f32]) -> Vec<f32> {
 }
 
 /// Runs the model on `inputs`; prints a line per row (class and
-/// probabilities), or writes them as CSV to `out`.
+/// probabilities), or writes them as CSV to `out`. `out` is checked
+/// first, before anything is read: it must not be the model nor an input.
 ///
 /// # Errors
-/// Model, input and write errors, each naming the file.
+/// Output, model, input and write errors, each naming the file.
 pub fn predict(
     args: &ModelArgs,
     inputs: &[PathBuf],
@@ -132,6 +138,12 @@ pub fn predict(
     out: Option<&Path>,
     console: &Console,
 ) -> Result<()> {
+    if let Some(out) = out {
+        let read: Vec<&Path> = std::iter::once(args.model.as_path())
+            .chain(inputs.iter().map(PathBuf::as_path))
+            .collect();
+        check_file_target(out, &read)?;
+    }
     let (file, net) = args.load()?;
     let pixels = match file.meta.get(key::INPUT).map(String::as_str) {
         Some("points") => None,
@@ -142,45 +154,67 @@ pub fn predict(
         pixels,
         invert,
     };
-    let rows = read_rows(inputs, map)?;
-    if rows.is_empty() {
-        return Err(model_error(&args.model, "no input rows were given"));
-    }
-    let flat: Vec<f32> = rows.iter().flat_map(|r| r.values.iter().copied()).collect();
-    let outputs = net.predict(&flat)?;
+    let Rows { sources, values } = read_rows(inputs, map)?;
+    let outputs = net.predict(&values)?;
+    drop(values);
     let width = net.output_len().max(1);
-    let mut csv = String::from("input,class");
-    for c in 0..width.max(if file.meta.get(key::OUTPUT).is_some_and(|o| o == "probability") {
-        2
-    } else {
-        0
-    }) {
-        let _ = write!(csv, ",p{c}");
+    let probability = file.meta.get(key::OUTPUT).is_some_and(|o| o == "probability");
+    let mut csv = String::new();
+    if out.is_some() {
+        csv.push_str("input,class");
+        for c in 0..width.max(if probability { 2 } else { 0 }) {
+            let _ = write!(csv, ",p{c}");
+        }
+        csv.push('\n');
     }
-    csv.push('\n');
-    for (row, y) in rows.iter().zip(outputs.chunks_exact(width)) {
+    for (source, y) in sources.iter().zip(outputs.chunks_exact(width)) {
         let p = probabilities(&file, y);
         let class = argmax_rows(&p, p.len()).first().copied().unwrap_or(0);
         let shown: Vec<String> = p.iter().map(|v| format!("{v:.4}")).collect();
-        let _ = writeln!(csv, "{},{class},{}", row.source.replace(',', ";"), shown.join(","));
-        if out.is_none() {
-            console.say(&format!("{}: class {class} (p = {})", row.source, shown.join(" ")));
+        if out.is_some() {
+            let _ = writeln!(csv, "{},{class},{}", source.replace(',', ";"), shown.join(","));
+        } else {
+            console.say(&format!("{source}: class {class} (p = {})", shown.join(" ")));
         }
     }
     if let Some(out) = out {
         write_atomic(out, csv.as_bytes())?;
-        console.say(&format!("{} predictions written to {}", rows.len(), out.display()));
+        console.say(&format!("{} predictions written to {}", sources.len(), out.display()));
+    }
+    Ok(())
+}
+
+/// Refuses an output folder that holds a file or folder the command reads
+/// (replacing the folder would delete it).
+fn holds_none_of(out: &Path, read: &[&Path]) -> Result<()> {
+    let Ok(folder) = std::fs::canonicalize(out) else {
+        return Ok(());
+    };
+    for path in read {
+        if std::fs::canonicalize(path).is_ok_and(|p| p.starts_with(&folder)) {
+            return Err(crate::error::Error::Output {
+                path: out.to_path_buf(),
+                problem: format!(
+                    "holds {}, which this command reads and replacing the folder would delete; choose another --out",
+                    path.display()
+                ),
+            });
+        }
     }
     Ok(())
 }
 
 /// Evaluates a USPS model on the canonical test set: accuracy, loss,
 /// per-class scores, a confusion matrix picture and a CSV of every image's
-/// prediction and outputs, written to `out`.
+/// prediction and outputs, written to `out` with a `results.json` of the
+/// figures (marking the folder as an evaluation's, see [`Kind`]). `out` is
+/// checked first, before anything is read.
 ///
 /// # Errors
-/// Model, data and write errors.
+/// Output, model, data and write errors.
 pub fn evaluate(args: &ModelArgs, data: &Path, out: &Path, console: &Console) -> Result<()> {
+    check_target(out, Kind::Evaluate)?;
+    holds_none_of(out, &[&args.model, &usps_dir(data)])?;
     let (file, net) = args.load()?;
     if file.meta.get(key::INPUT).is_some_and(|i| i != "usps") || net.input_len() != 256 {
         return Err(model_error(&args.model, "evaluate runs USPS models (256 pixel inputs)"));
@@ -192,6 +226,10 @@ pub fn evaluate(args: &ModelArgs, data: &Path, out: &Path, console: &Console) ->
     let width = net.output_len().max(1);
     let truth: Vec<usize> = test.labels.iter().map(|&l| usize::from(l)).collect();
     let mut artifacts = Artifacts::new();
+    let mut results = serde_json::Map::new();
+    results.insert(WRITTEN_BY.into(), Kind::Evaluate.name().into());
+    results.insert("model".into(), args.model.display().to_string().into());
+    results.insert("test_images".into(), truth.len().into());
     let mut report = String::new();
     if width == 10 {
         let probs: Vec<Vec<f32>> = outputs.chunks_exact(width).map(|y| probabilities(&file, y)).collect();
@@ -204,6 +242,9 @@ pub fn evaluate(args: &ModelArgs, data: &Path, out: &Path, console: &Console) ->
             .sum::<f64>()
             / truth.len().max(1) as f64;
         let acc = correct as f64 / truth.len().max(1) as f64;
+        results.insert("correct".into(), correct.into());
+        results.insert("accuracy".into(), acc.into());
+        results.insert("cross_entropy".into(), loss.into());
         let _ = writeln!(report, "{}: {} test images", args.model.display(), truth.len());
         let _ = writeln!(
             report,
@@ -244,6 +285,7 @@ pub fn evaluate(args: &ModelArgs, data: &Path, out: &Path, console: &Console) ->
             .map(|(a, b)| f64::from(a - b).powi(2))
             .sum::<f64>()
             / x.len().max(1) as f64;
+        results.insert("reconstruction_mse".into(), mse.into());
         let _ = writeln!(
             report,
             "{}: {} test images, reconstruction MSE per pixel {mse:.5}",
@@ -257,7 +299,8 @@ pub fn evaluate(args: &ModelArgs, data: &Path, out: &Path, console: &Console) ->
         ));
     }
     artifacts.add("evaluation.txt", report.clone().into_bytes());
-    artifacts.commit(out)?;
+    artifacts.add_json(RESULTS, &results)?;
+    artifacts.commit(out, Kind::Evaluate)?;
     console.say(report.trim_end());
     console.say(&format!("written to {}", out.display()));
     Ok(())

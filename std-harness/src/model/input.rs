@@ -10,11 +10,28 @@
 use std::path::Path;
 
 use super::model_error;
-use crate::data::idx;
+use crate::data::{idx, source};
 use crate::error::Result;
 
 /// Side of the model's images.
 pub const SIDE: usize = 16;
+
+/// Most input values `predict` takes in one run, all its files together:
+/// 16 Mi values, 64 MiB as `f32` (the 60 000 MNIST training images, 256
+/// values each once brought to 16x16, fit). Checked before each file's
+/// rows are stored (on an IDX file's header count), so memory stays
+/// bounded by it whatever the files announce.
+pub const VALUES_MAX: usize = 16 << 20;
+
+/// Most pixels of a picture decoded: 16 Mi (4096x4096), checked on the
+/// picture's header before any pixel is decoded.
+pub const PIXELS_MAX: usize = 16 << 20;
+
+/// Largest picture side read.
+const PICTURE_MAX: usize = 8192;
+
+/// Said when an input file is missing.
+const HINT: &str = "check the path";
 
 /// Whether to invert pictures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -27,13 +44,51 @@ pub enum Invert {
     No,
 }
 
-/// One input row and where it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    /// The file, and the record within it (`digits.idx#3`, `rows.csv:2`).
-    pub source: String,
-    /// The values, in the model's input space.
+/// Input rows, one after the other, and where each came from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rows {
+    /// The file, and the record within it, of each row (`digits.idx#3`, `rows.csv:2`).
+    pub sources: Vec<String>,
+    /// The rows' values, in the model's input space, row after row.
     pub values: Vec<f32>,
+}
+
+impl Rows {
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.sources.len()
+    }
+
+    /// Whether no row is held.
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+
+    /// Checks that `rows` more rows of `len` values from `path` stay within
+    /// [`VALUES_MAX`], and reserves the room for them.
+    fn make_room(&mut self, path: &Path, rows: usize, len: usize) -> Result<()> {
+        let more = rows.saturating_mul(len);
+        let total = self.values.len().saturating_add(more);
+        if total > VALUES_MAX {
+            return Err(model_error(
+                path,
+                format!(
+                    "{total} input values with the rows before it, more than the {VALUES_MAX} \
+                     predict takes in one run (VALUES_MAX); give the rows in several runs"
+                ),
+            ));
+        }
+        let name = path.display().to_string();
+        source::reserve(&mut self.values, more, &name)?;
+        source::reserve(&mut self.sources, rows, &name)?;
+        Ok(())
+    }
+
+    /// Adds one row (room for it was made by [`Rows::make_room`]).
+    fn push(&mut self, source: String, values: impl IntoIterator<Item = f32>) {
+        self.sources.push(source);
+        self.values.extend(values);
+    }
 }
 
 /// How a row enters the model.
@@ -47,113 +102,157 @@ pub struct Mapping {
     pub invert: Invert,
 }
 
-/// Reads every row of the files `paths`.
+/// Reads every row of the files `paths`; each file must give at least one.
 ///
 /// # Errors
-/// [`crate::error::Error::Model`] naming the file and the problem.
-pub fn read_rows(paths: &[impl AsRef<Path>], map: Mapping) -> Result<Vec<Row>> {
-    let mut rows = Vec::new();
+/// [`crate::error::Error::Model`] or [`crate::error::Error::Data`] naming
+/// the file, the record and the problem; a file that is missing, not a
+/// regular file (a folder, a FIFO) or larger than the loaders' caps; more
+/// than [`VALUES_MAX`] values in all.
+pub fn read_rows(paths: &[impl AsRef<Path>], map: Mapping) -> Result<Rows> {
+    let mut rows = Rows::default();
     for path in paths {
         let path = path.as_ref();
-        let name = path.display().to_string();
+        let before = rows.len();
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
             .unwrap_or("")
             .to_ascii_lowercase();
         match ext.as_str() {
-            "csv" => rows.extend(csv_rows(path, &name, map)?),
+            "csv" => csv_rows(path, map, &mut rows)?,
             "png" | "pgm" => {
+                let (scale, offset) = image_map(map, path)?;
                 let (w, h, grey) = if ext == "png" { read_png(path)? } else { read_pgm(path)? };
-                let unit = to_side(&grey, w, h, map.invert);
-                rows.push(Row {
-                    source: name,
-                    values: image_row(&unit, map, path)?,
-                });
+                let unit = to_side(grey, w, h, map.invert);
+                rows.make_room(path, 1, unit.len())?;
+                rows.push(path.display().to_string(), pixels_in(&unit, scale, offset));
             }
-            _ => {
-                let images = idx::read_images(path).map_err(|e| model_error(path, e.to_string()))?;
-                for (i, img) in images.pixels.chunks_exact(images.rows * images.cols).enumerate() {
-                    let unit = if images.rows == SIDE && images.cols == SIDE {
-                        img.to_vec()
-                    } else {
-                        resize(img, images.cols, images.rows)
-                    };
-                    rows.push(Row {
-                        source: format!("{name}#{i}"),
-                        values: image_row(&unit, map, path)?,
-                    });
-                }
-            }
+            _ => idx_rows(path, map, &mut rows)?,
+        }
+        if rows.len() == before {
+            let what = if ext == "csv" {
+                "no input rows (only a header or blank lines)"
+            } else {
+                "no images"
+            };
+            return Err(model_error(path, format!("holds {what}")));
         }
     }
     Ok(rows)
 }
 
-/// A 16x16 picture of `[0, 1]` values in the model's input space.
-fn image_row(unit: &[f32], map: Mapping, path: &Path) -> Result<Vec<f32>> {
-    let Some((scale, offset)) = map.pixels else {
+/// `(scale, offset)` of a pixel byte, when the model takes 16x16 images.
+fn image_map(map: Mapping, path: &Path) -> Result<(f32, f32)> {
+    let Some(pixels) = map.pixels else {
         return Err(model_error(
             path,
             "the model does not take images: give its input rows as CSV",
         ));
     };
-    if map.len != unit.len() {
+    if map.len != SIDE * SIDE {
         return Err(model_error(
             path,
             format!(
                 "the model takes rows of {} values, an image gives {}",
                 map.len,
-                unit.len()
+                SIDE * SIDE
             ),
         ));
     }
-    Ok(unit.iter().map(|&p| p * 255.0 * scale + offset).collect())
+    Ok(pixels)
 }
 
-/// CSV rows of numbers: pixel bytes (0-255) for image models, raw values otherwise.
-fn csv_rows(path: &Path, name: &str, map: Mapping) -> Result<Vec<Row>> {
-    let text = std::fs::read_to_string(path).map_err(|e| model_error(path, format!("cannot read: {e}")))?;
-    let mut rows = Vec::new();
+/// Grey values in `[0, 1]` in the model's input space.
+fn pixels_in(unit: &[f32], scale: f32, offset: f32) -> impl Iterator<Item = f32> + '_ {
+    unit.iter().map(move |&p| p * 255.0 * scale + offset)
+}
+
+/// The images of an IDX file, brought to 16x16.
+fn idx_rows(path: &Path, map: Mapping, rows: &mut Rows) -> Result<()> {
+    let (scale, offset) = image_map(map, path)?;
+    let images = idx::read_images(path)?;
+    rows.make_room(path, images.n, map.len)?;
+    let name = path.display();
+    let size = (images.rows * images.cols).max(1);
+    for (i, img) in images.pixels.chunks_exact(size).enumerate() {
+        let source = format!("{name}#{i}");
+        if images.rows == SIDE && images.cols == SIDE {
+            rows.push(source, pixels_in(img, scale, offset));
+        } else {
+            rows.push(source, pixels_in(&resize(img, images.cols, images.rows), scale, offset));
+        }
+    }
+    Ok(())
+}
+
+/// Largest pixel byte a CSV row of an image model may hold.
+const PIXEL_BYTE_MAX: f32 = 255.0;
+
+/// CSV rows of numbers: pixel bytes (0-255) for image models, raw values
+/// otherwise. The first line is a header when none of its cells is a
+/// number (a UTF-8 byte order mark before it is skipped); any other line
+/// must be numbers only.
+fn csv_rows(path: &Path, map: Mapping, rows: &mut Rows) -> Result<()> {
+    let name = source::display_name(path);
+    let bytes = source::read_direct(path)?;
+    let bytes = source::decompress(&bytes, &name)?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let line = bytes
+            .get(..e.valid_up_to())
+            .unwrap_or(&[])
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        model_error(path, format!("line {line}: not UTF-8 text"))
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let cell_error = |line: usize, column: usize, problem: String| {
+        model_error(path, format!("line {line}, column {column}: {problem}"))
+    };
+    let mut first = true;
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let number = i + 1;
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        if i == 0 && cells.iter().any(|c| c.parse::<f32>().is_err()) {
+        if std::mem::take(&mut first) && cells.iter().all(|c| c.parse::<f32>().is_err()) {
             continue; // a header line
         }
-        if cells.len() != map.len {
-            return Err(model_error(
-                path,
-                format!("line {}: {} values, the model takes {}", i + 1, cells.len(), map.len),
-            ));
-        }
-        let mut values = Vec::with_capacity(cells.len());
+        let mut values = Vec::with_capacity(cells.len().min(map.len));
         for (j, c) in cells.iter().enumerate() {
-            let v = c.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
-                model_error(
-                    path,
-                    format!(
-                        "line {}, column {}: '{}' is not a finite number",
-                        i + 1,
-                        j + 1,
-                        c.escape_debug()
-                    ),
-                )
-            })?;
+            let shown = c.escape_debug();
+            let v = c
+                .parse::<f32>()
+                .map_err(|_| cell_error(number, j + 1, format!("'{shown}' is not a number")))?;
+            if !v.is_finite() {
+                return Err(cell_error(number, j + 1, format!("'{shown}' is not a finite number")));
+            }
             values.push(match map.pixels {
+                Some(_) if !(0.0..=PIXEL_BYTE_MAX).contains(&v) => {
+                    return Err(cell_error(
+                        number,
+                        j + 1,
+                        format!("{shown} is outside 0-255, the range of a pixel byte"),
+                    ));
+                }
                 Some((scale, offset)) => v * scale + offset,
                 None => v,
             });
         }
-        rows.push(Row {
-            source: format!("{name}:{}", i + 1),
-            values,
-        });
+        if values.len() != map.len {
+            return Err(model_error(
+                path,
+                format!("line {number}: {} values, the model takes {}", values.len(), map.len),
+            ));
+        }
+        rows.make_room(path, 1, map.len)?;
+        rows.push(format!("{name}:{number}"), values);
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// A picture as grey values in `[0, 1]`, 16x16, inverted as asked.
-fn to_side(grey: &[f32], w: usize, h: usize, invert: Invert) -> Vec<f32> {
+fn to_side(mut grey: Vec<f32>, w: usize, h: usize, invert: Invert) -> Vec<f32> {
     let border: Vec<f32> = (0..h)
         .flat_map(|y| (0..w).map(move |x| (x, y)))
         .filter(|&(x, y)| x == 0 || y == 0 || x + 1 == w || y + 1 == h)
@@ -161,8 +260,10 @@ fn to_side(grey: &[f32], w: usize, h: usize, invert: Invert) -> Vec<f32> {
         .collect();
     let bright = border.iter().sum::<f32>() / border.len().max(1) as f32 > 0.5;
     let flip = invert == Invert::Yes || (invert == Invert::Auto && bright);
-    let img: Vec<f32> = grey.iter().map(|&g| if flip { 1.0 - g } else { g }).collect();
-    resize(&img, w, h)
+    if flip {
+        grey.iter_mut().for_each(|g| *g = 1.0 - *g);
+    }
+    resize(&grey, w, h)
 }
 
 /// Resizes a `w x h` grey picture to 16x16 by averaging the area each output pixel covers.
@@ -188,38 +289,49 @@ pub fn resize(img: &[f32], w: usize, h: usize) -> Vec<f32> {
     out
 }
 
-/// Largest picture side read.
-const PICTURE_MAX: usize = 8192;
+/// Checks a picture's size against [`PICTURE_MAX`] and [`PIXELS_MAX`].
+fn picture_size(w: usize, h: usize) -> std::result::Result<(), String> {
+    if w == 0 || h == 0 || w > PICTURE_MAX || h > PICTURE_MAX {
+        return Err(format!("{w}x{h} pixels (1 to {PICTURE_MAX} a side)"));
+    }
+    if w * h > PIXELS_MAX {
+        return Err(format!(
+            "{w}x{h} pixels, more than the {PIXELS_MAX} a picture may have (PIXELS_MAX)"
+        ));
+    }
+    Ok(())
+}
 
 /// A PNG as grey values in `[0, 1]`.
 fn read_png(path: &Path) -> Result<(usize, usize, Vec<f32>)> {
     let bad = |e: String| model_error(path, format!("not a readable PNG: {e}"));
+    source::check_file(path, HINT)?;
     let file = std::fs::File::open(path).map_err(|e| model_error(path, format!("cannot read: {e}")))?;
     let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
     decoder.set_transformations(png::Transformations::normalize_to_color8());
     let mut reader = decoder.read_info().map_err(|e| bad(e.to_string()))?;
     let (w, h) = (reader.info().width as usize, reader.info().height as usize);
-    if w == 0 || h == 0 || w > PICTURE_MAX || h > PICTURE_MAX {
-        return Err(bad(format!("{w}x{h} pixels (1 to {PICTURE_MAX} a side)")));
-    }
-    let mut buf = vec![0u8; reader.output_buffer_size()];
+    picture_size(w, h).map_err(bad)?;
+    let name = source::display_name(path);
+    let mut buf = Vec::new();
+    source::reserve(&mut buf, reader.output_buffer_size(), &name)?;
+    buf.resize(reader.output_buffer_size(), 0);
     let frame = reader.next_frame(&mut buf).map_err(|e| bad(e.to_string()))?;
     let channels = frame.color_type.samples();
     let bytes = buf.get(..frame.buffer_size()).unwrap_or(&[]);
-    let grey = bytes
-        .chunks_exact(channels)
-        .map(|px| match px {
-            [g] | [g, _] => f32::from(*g) / 255.0,
-            [r, g, b, ..] => (0.299 * f32::from(*r) + 0.587 * f32::from(*g) + 0.114 * f32::from(*b)) / 255.0,
-            [] => 0.0,
-        })
-        .collect();
+    let mut grey = Vec::new();
+    source::reserve(&mut grey, w * h, &name)?;
+    grey.extend(bytes.chunks_exact(channels.max(1)).map(|px| match px {
+        [g] | [g, _] => f32::from(*g) / 255.0,
+        [r, g, b, ..] => (0.299 * f32::from(*r) + 0.587 * f32::from(*g) + 0.114 * f32::from(*b)) / 255.0,
+        [] => 0.0,
+    }));
     Ok((w, h, grey))
 }
 
 /// A PGM (binary `P5` or text `P2`, 8 or 16 bits) as grey values in `[0, 1]`.
 fn read_pgm(path: &Path) -> Result<(usize, usize, Vec<f32>)> {
-    let bytes = std::fs::read(path).map_err(|e| model_error(path, format!("cannot read: {e}")))?;
+    let bytes = source::read_direct(path)?;
     let bad = |what: &str| model_error(path, format!("not a readable PGM: {what}"));
     let mut fields = Vec::new();
     let mut pos = 0;
@@ -246,29 +358,33 @@ fn read_pgm(path: &Path) -> Result<(usize, usize, Vec<f32>)> {
     let (Some(w), Some(h), Some(max)) = (num(1), num(2), num(3)) else {
         return Err(bad("width, height and maximum must be numbers"));
     };
-    if w == 0 || h == 0 || w > PICTURE_MAX || h > PICTURE_MAX || max == 0 || max > 65535 {
+    if max == 0 || max > 65535 {
         return Err(bad(&format!("{w}x{h} pixels, maximum {max}")));
     }
+    picture_size(w, h).map_err(|e| bad(&e))?;
     let body = bytes.get(pos + 1..).unwrap_or(&[]);
-    let values: Vec<usize> = match fields.first().map(String::as_str) {
-        Some("P5") if max < 256 => body.iter().take(w * h).map(|&b| usize::from(b)).collect(),
-        Some("P5") => body
-            .chunks_exact(2)
-            .take(w * h)
-            .map(|p| usize::from(u16::from_be_bytes([p[0], p[1]])))
-            .collect(),
-        Some("P2") => String::from_utf8_lossy(body)
-            .split_ascii_whitespace()
-            .take(w * h)
-            .map(|t| {
-                t.parse::<usize>()
-                    .map_err(|_| bad(&format!("'{t}' is not a pixel value")))
-            })
-            .collect::<Result<_>>()?,
+    let grey = |v: usize| v.min(max) as f32 / max as f32;
+    let mut values = Vec::new();
+    source::reserve(&mut values, w * h, &source::display_name(path))?;
+    match fields.first().map(String::as_str) {
+        Some("P5") if max < 256 => values.extend(body.iter().take(w * h).map(|&b| grey(usize::from(b)))),
+        Some("P5") => values.extend(
+            body.chunks_exact(2)
+                .take(w * h)
+                .map(|p| grey(usize::from(u16::from_be_bytes([p[0], p[1]])))),
+        ),
+        Some("P2") => {
+            for t in String::from_utf8_lossy(body).split_ascii_whitespace().take(w * h) {
+                let v = t
+                    .parse::<usize>()
+                    .map_err(|_| bad(&format!("'{}' is not a pixel value", t.escape_debug())))?;
+                values.push(grey(v));
+            }
+        }
         _ => return Err(bad("the magic number is neither P2 nor P5")),
-    };
+    }
     if values.len() != w * h {
         return Err(bad(&format!("{} of {} pixels present", values.len(), w * h)));
     }
-    Ok((w, h, values.iter().map(|&v| v.min(max) as f32 / max as f32).collect()))
+    Ok((w, h, values))
 }

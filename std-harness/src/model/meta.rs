@@ -157,3 +157,104 @@ pub fn of_run(
     put("score_test", result.score.test.to_string());
     m
 }
+
+/// Checks what the metadata says of the inputs and outputs (`input`,
+/// `input_shape`, `output`, `classes`) against the network loaded from the
+/// file: `architecture` as it prints itself, taking rows of `input_len`
+/// values and giving rows of `output_len`. Absent keys (a PyTorch
+/// `state_dict`) are not checked.
+///
+/// # Errors
+/// `(key, problem)` for the first key the network contradicts.
+pub fn check(
+    meta: &BTreeMap<String, String>,
+    architecture: &str,
+    input_len: usize,
+    output_len: usize,
+) -> Result<(), (&'static str, String)> {
+    let last = architecture.rsplit("->").next().unwrap_or("").trim();
+    let ends_in = |names: &[&str]| names.iter().any(|n| last == *n || last.starts_with(&format!("{n}(")));
+    let network = format!("the network ({architecture}) takes {input_len} values and gives {output_len}");
+    if let Some(input) = meta.get(key::INPUT) {
+        let wanted = match input.as_str() {
+            "usps" => Some(256),
+            "points" => Some(2),
+            "codes" => None,
+            other => {
+                return Err((
+                    key::INPUT,
+                    format!("'{}' is none of usps, points, codes", other.escape_debug()),
+                ));
+            }
+        };
+        if wanted.is_some_and(|n| n != input_len) {
+            return Err((
+                key::INPUT,
+                format!("'{input}' means rows of {} values, but {network}", wanted.unwrap_or(0)),
+            ));
+        }
+    }
+    if let Some(shape) = meta.get(key::INPUT_SHAPE) {
+        let inner = shape.trim().trim_start_matches('[').trim_end_matches(']');
+        let size = inner
+            .split(',')
+            .map(|v| v.trim().parse::<usize>().ok())
+            .try_fold(1usize, |acc, v| acc.checked_mul(v?));
+        if size != Some(input_len) {
+            return Err((
+                key::INPUT_SHAPE,
+                format!(
+                    "'{}' does not describe rows of {input_len} values: {network}",
+                    shape.escape_debug()
+                ),
+            ));
+        }
+    }
+    let output = meta.get(key::OUTPUT).map(String::as_str);
+    if let Some(output) = output {
+        let squashed = ends_in(&["Sigmoid", "Softmax"]);
+        let fits = match output {
+            "logits" => output_len >= 2 && !squashed,
+            "probabilities" => output_len >= 2 && squashed,
+            "probability" => output_len == 1 && ends_in(&["Sigmoid"]),
+            "score" => output_len == 1 && !squashed,
+            // A decoder fed codes gives back the image they code.
+            "reconstruction" => output_len == input_len || meta.get(key::INPUT).is_some_and(|i| i == "codes"),
+            other => {
+                return Err((
+                    key::OUTPUT,
+                    format!(
+                        "'{}' is none of logits, probabilities, probability, score, reconstruction",
+                        other.escape_debug()
+                    ),
+                ));
+            }
+        };
+        if !fits {
+            let means = match output {
+                "logits" => "class scores before a softmax (2 or more outputs, no final Sigmoid or Softmax)",
+                "probabilities" => "class probabilities (2 or more outputs after a final Sigmoid or Softmax)",
+                "probability" => "one sigmoid output",
+                "score" => "one output, no final Sigmoid or Softmax",
+                _ => "a reconstruction of the input (as many outputs as inputs, but for codes)",
+            };
+            return Err((key::OUTPUT, format!("'{output}' means {means}, but {network}")));
+        }
+    }
+    if let Some(classes) = meta.get(key::CLASSES) {
+        let wanted = match output {
+            Some("probability" | "score") => 2,
+            Some("reconstruction") => {
+                return Err((key::CLASSES, "a reconstruction has no classes".to_owned()));
+            }
+            _ => output_len,
+        };
+        if classes.trim().parse::<usize>().ok() != Some(wanted) {
+            return Err((
+                key::CLASSES,
+                format!("'{}', but {network}, so {wanted} classes", classes.escape_debug()),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -22,10 +22,132 @@ const STAGING: &str = "staging";
 const OLD: &str = "old";
 /// Marks a file being written by [`crate::output::write_atomic`]: `.NAME.tmp-PID-N`.
 const TMP: &str = "tmp";
-/// The file whose presence marks a folder as a run's, safe to replace.
+/// The file whose presence marks a folder as a run's; its `written_by`
+/// field says which kind of command wrote it (see [`Kind`]).
 pub const RESULTS: &str = "results.json";
+/// The field of [`RESULTS`] naming the [`Kind`] of command that wrote the folder.
+pub const WRITTEN_BY: &str = "written_by";
+/// Largest `results.json` read to learn a folder's [`Kind`].
+const RESULTS_MAX: u64 = 64 << 20;
+/// The files of an evaluation folder written before folders recorded
+/// their writer (evaluate wrote no `results.json` then).
+const EVALUATION_FILES: [&str; 3] = ["evaluation.txt", "predictions.csv", "confusion.png"];
 /// Swaps retried when another run puts its folder in place meanwhile.
 const SWAP_ATTEMPTS: usize = 8;
+
+/// Which kind of command writes a folder: a folder is replaced only by a
+/// run of the kind that wrote it, so that `evaluate` cannot delete a
+/// training run (its model included), nor a training run a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An experiment's training run (`usps-mlp`, `checkerboard`, ...).
+    Training,
+    /// `search`.
+    Search,
+    /// `report`.
+    Report,
+    /// `evaluate`.
+    Evaluate,
+}
+
+impl Kind {
+    /// The value of [`WRITTEN_BY`] in the folder's `results.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Training => "training",
+            Kind::Search => "search",
+            Kind::Report => "report",
+            Kind::Evaluate => "evaluate",
+        }
+    }
+
+    /// A run of this kind, for messages.
+    fn run(self) -> &'static str {
+        match self {
+            Kind::Training => "a training run",
+            Kind::Search => "a search",
+            Kind::Report => "a report",
+            Kind::Evaluate => "an evaluation",
+        }
+    }
+
+    /// The folder a run of this kind writes, for messages.
+    fn folder(self) -> &'static str {
+        match self {
+            Kind::Training => "a training run's folder",
+            Kind::Search => "a search's folder",
+            Kind::Report => "a report's folder",
+            Kind::Evaluate => "an evaluation's folder",
+        }
+    }
+
+    /// The kind that wrote `results`, a folder's `results.json`: its
+    /// [`WRITTEN_BY`] field, else (folders written before the field
+    /// existed) its shape: a list of runs is a report's, a record with
+    /// `trials` a search's, a record with `runs` a training run's.
+    fn of_results(results: &serde_json::Value) -> Option<Self> {
+        if let Some(by) = results.get(WRITTEN_BY) {
+            return [Kind::Training, Kind::Search, Kind::Report, Kind::Evaluate]
+                .into_iter()
+                .find(|k| by.as_str() == Some(k.name()));
+        }
+        match results {
+            serde_json::Value::Array(_) => Some(Kind::Report),
+            serde_json::Value::Object(o) if o.contains_key("trials") => Some(Kind::Search),
+            serde_json::Value::Object(o) if o.contains_key("runs") => Some(Kind::Training),
+            _ => None,
+        }
+    }
+}
+
+/// What an existing folder is, as far as replacing it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// Absent or empty: anything may go there.
+    Free,
+    /// Written by a command of this kind.
+    Run(Kind),
+    /// Holds a `results.json` that does not say who wrote it.
+    Unknown,
+    /// Holds no `results.json`: not a run's folder.
+    Foreign,
+}
+
+/// What `dir` holds.
+fn found(dir: &Path) -> Found {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return if dir.exists() { Found::Foreign } else { Found::Free };
+    };
+    let names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if names.is_empty() {
+        return Found::Free;
+    }
+    let results = dir.join(RESULTS);
+    if results.is_file() {
+        let read = std::fs::File::open(&results).and_then(|f| {
+            let mut text = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, RESULTS_MAX), &mut text).map(|_| text)
+        });
+        return read
+            .ok()
+            .and_then(|text| serde_json::from_slice(&text).ok())
+            .and_then(|v| Kind::of_results(&v))
+            .map_or(Found::Unknown, Found::Run);
+    }
+    if only_checkpoints(dir) {
+        return Found::Run(Kind::Training);
+    }
+    let evaluation =
+        names.iter().all(|n| EVALUATION_FILES.contains(&n.as_str())) && names.iter().any(|n| n == EVALUATION_FILES[0]);
+    if evaluation {
+        Found::Run(Kind::Evaluate)
+    } else {
+        Found::Foreign
+    }
+}
 
 /// Makes staging names unique within this process.
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -40,13 +162,14 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// Checks `target` ([`check_target`]), removes stale folders of killed
-    /// runs beside it and creates a fresh staging folder.
+    /// Checks `target` for a run of `kind` ([`check_target`]), removes
+    /// stale folders of killed runs beside it and creates a fresh staging
+    /// folder.
     ///
     /// # Errors
     /// [`Error::Output`] or [`Error::Write`] naming the folder.
-    pub fn begin(target: &Path) -> Result<Self> {
-        Self::begin_for(target, None)
+    pub fn begin(target: &Path, kind: Kind) -> Result<Self> {
+        Self::begin_for(target, Want::Run(kind))
     }
 
     /// [`Staging::begin`] for a folder of fixed files (`files`, as
@@ -57,11 +180,11 @@ impl Staging {
     /// # Errors
     /// As [`Staging::begin`].
     pub fn begin_files(target: &Path, files: &[&str]) -> Result<Self> {
-        Self::begin_for(target, Some(files))
+        Self::begin_for(target, Want::Files(files))
     }
 
-    fn begin_for(target: &Path, files: Option<&[&str]>) -> Result<Self> {
-        let (parent, name) = check_folder(target, files)?;
+    fn begin_for(target: &Path, want: Want<'_>) -> Result<Self> {
+        let (parent, name) = check_folder(target, want)?;
         std::fs::create_dir_all(&parent).map_err(|source| write_error(&parent, source))?;
         remove_stale(&parent, &name);
         // Beside the target, spelt as the target is (no `./` before a bare name).
@@ -140,21 +263,32 @@ impl Drop for Staging {
     }
 }
 
-/// Checks, before any work, that `target` can become a run folder: it is
-/// not a file nor under one, an existing folder is empty or a previous
-/// run's (it holds `results.json`), and the nearest existing folder on its
-/// path is writable. Nothing is left behind. Returns the parent and the
-/// folder's name.
+/// Checks, before any work, that `target` can become the folder of a run
+/// of `kind`: it is not a file nor under one, an existing folder is empty
+/// or was written by a run of the same kind (its `results.json` says so,
+/// see [`Kind`]; an interrupted training run's checkpoint folder is a
+/// training run's), and the nearest existing folder on its path is
+/// writable. Nothing is left behind. Returns the parent and the folder's
+/// name.
 ///
 /// # Errors
 /// [`Error::Output`] saying which of these fails, naming the path.
-pub fn check_target(target: &Path) -> Result<(PathBuf, String)> {
-    check_folder(target, None)
+pub fn check_target(target: &Path, kind: Kind) -> Result<(PathBuf, String)> {
+    check_folder(target, Want::Run(kind))
 }
 
-/// [`check_target`], where an existing folder may instead hold only some of
-/// `files` (when given) to be replaced.
-fn check_folder(target: &Path, files: Option<&[&str]>) -> Result<(PathBuf, String)> {
+/// What may be replaced by the folder being written.
+#[derive(Debug, Clone, Copy)]
+enum Want<'a> {
+    /// A folder written by a run of this kind ([`check_target`]).
+    Run(Kind),
+    /// A folder holding only some of these files ([`Staging::begin_files`]).
+    Files(&'a [&'a str]),
+}
+
+/// [`check_target`], or for `Want::Files` a folder that holds only some of
+/// those files.
+fn check_folder(target: &Path, want: Want<'_>) -> Result<(PathBuf, String)> {
     let problem = |path: &Path, problem: String| Error::Output {
         path: path.to_path_buf(),
         problem,
@@ -185,14 +319,11 @@ fn check_folder(target: &Path, files: Option<&[&str]>) -> Result<(PathBuf, Strin
                 "exists and is not a folder; choose another --out or remove it".into(),
             ));
         }
-        let empty = |t: &Path| std::fs::read_dir(t).map(|mut d| d.next().is_none()).unwrap_or(false);
-        let usable = |t: &Path| {
-            !t.exists()
-                || empty(t)
-                || match files {
-                    Some(files) => only_files(t, files),
-                    None => t.join(RESULTS).is_file() || only_checkpoints(t),
-                }
+        let usable = |t: &Path| match (want, found(t)) {
+            (_, Found::Free) => true,
+            (Want::Files(files), _) => only_files(t, files),
+            (Want::Run(kind), Found::Run(k)) => k == kind,
+            (Want::Run(_), Found::Unknown | Found::Foreign) => false,
         };
         // Another run swapping its folder into place moves this one aside for
         // an instant: a folder that looked foreign is looked at again.
@@ -203,12 +334,21 @@ fn check_folder(target: &Path, files: Option<&[&str]>) -> Result<(PathBuf, Strin
             })
         };
         if !usable(target) && !settled() {
-            let why = match files {
-                Some(files) => format!(
+            let why = match (want, found(target)) {
+                (Want::Files(files), _) => format!(
                     "is a folder that holds other files than {}, so not one this command wrote; choose another --out or empty it",
                     files.join(", ")
                 ),
-                None => format!(
+                (Want::Run(kind), Found::Run(other)) => format!(
+                    "is {}, and {} replaces only {}; choose another --out",
+                    other.folder(),
+                    kind.run(),
+                    kind.folder()
+                ),
+                (Want::Run(_), Found::Unknown) => format!(
+                    "holds a {RESULTS} that does not say which command wrote it; choose another --out or empty it"
+                ),
+                (Want::Run(_), Found::Free | Found::Foreign) => format!(
                     "is a folder that holds no {RESULTS}, so not a previous run's; choose another --out or empty it"
                 ),
             };
@@ -226,6 +366,90 @@ fn check_folder(target: &Path, files: Option<&[&str]>) -> Result<(PathBuf, Strin
     std::fs::create_dir(&probe).map_err(|e| problem(existing, format!("cannot create a folder here: {e}")))?;
     let _ = std::fs::remove_dir(&probe);
     Ok((parent, name))
+}
+
+/// Checks, before any work, that the file `target` can be written whole
+/// (as [`super::write_atomic`] does: a temporary file beside it, renamed
+/// into place): it is not a folder, FIFO or device, nor under a file; it is
+/// none of `inputs` (the files the command reads, which writing it would
+/// replace); its folder exists and accepts new files. Nothing is left
+/// behind.
+///
+/// # Errors
+/// [`Error::Output`] saying which of these fails, naming the path.
+pub fn check_file_target(target: &Path, inputs: &[&Path]) -> Result<()> {
+    let problem = |problem: String| Error::Output {
+        path: target.to_path_buf(),
+        problem,
+    };
+    let Some(name) = target
+        .file_name()
+        .filter(|_| !matches!(target.components().next_back(), Some(Component::CurDir)))
+    else {
+        return Err(problem("name a file, e.g. --out predictions.csv".into()));
+    };
+    for ancestor in target.ancestors().skip(1).filter(|a| !a.as_os_str().is_empty()) {
+        if ancestor.exists() && !ancestor.is_dir() {
+            return Err(problem(format!(
+                "is under {}, which is a file, not a folder",
+                ancestor.display()
+            )));
+        }
+    }
+    if let Ok(meta) = std::fs::metadata(target) {
+        if !meta.is_file() {
+            return Err(problem(format!(
+                "is {}, not a regular file; choose another --out",
+                crate::data::source::kind_of(&meta.file_type())
+            )));
+        }
+        if let Some(input) = inputs.iter().find(|i| same_file(target, i)) {
+            return Err(problem(format!(
+                "is a file this command reads ({}); choose another --out",
+                input.display()
+            )));
+        }
+    }
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(problem(format!("its folder {} does not exist", parent.display())));
+    }
+    let probe = parent.join(temp_name(&name.to_string_lossy(), "probe"));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| {
+            problem(format!(
+                "cannot be written: its folder {} accepts no new file ({e})",
+                parent.display()
+            ))
+        })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Whether `a` and `b` name the same file (same device and inode; the
+/// same canonical path where inodes are not known).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        }
+    }
 }
 
 /// The path a file will have once its staging folder is in place: every

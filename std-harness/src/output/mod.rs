@@ -11,7 +11,7 @@
 
 mod folder;
 
-pub use folder::{RESULTS, Staging, check_target, final_path};
+pub use folder::{Kind, RESULTS, Staging, WRITTEN_BY, check_file_target, check_target, final_path, same_file};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -76,12 +76,13 @@ impl Artifacts {
 
     /// Writes every file into a staging folder beside `dir`, then swaps it
     /// in place of `dir` (see [`Staging`]); returns the files' final paths.
+    /// `kind` is the command writing the folder (see [`Kind`]).
     ///
     /// # Errors
     /// [`Error::Write`] naming the file or folder; [`Error::Output`] when
-    /// `dir` cannot be a run folder.
-    pub fn commit(self, dir: &Path) -> Result<Vec<PathBuf>> {
-        let staging = Staging::begin(dir)?;
+    /// `dir` cannot be the folder of a run of `kind`.
+    pub fn commit(self, dir: &Path, kind: Kind) -> Result<Vec<PathBuf>> {
+        let staging = Staging::begin(dir, kind)?;
         self.write_into(staging.path())?;
         staging.commit()?;
         Ok(self.files.iter().map(|(name, _)| dir.join(name)).collect())

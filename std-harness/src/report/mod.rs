@@ -22,7 +22,7 @@ use crate::experiments::whole_number;
 use crate::experiments::{
     Ctx, Recipe, RunArgs, Written, ae_vs_pca, autoencoder, checkerboard, conv1d, gaussians, linreg, usps_mlp,
 };
-use crate::output::{Artifacts, Staging};
+use crate::output::{Artifacts, Kind, Staging};
 use crate::search::SearchArgs;
 
 pub use targets::{Target, targets};
@@ -224,7 +224,7 @@ pub fn run(ctx: &Ctx, args: &ReportArgs) -> Result<()> {
     if args.max_epochs == Some(0) {
         return Err(setting("--max-epochs", "must be at least 1"));
     }
-    let staging = Staging::begin(&args.out)?;
+    let staging = Staging::begin(&args.out, Kind::Report)?;
     let jobs = Job::all(args.recipes);
     let threads = args
         .jobs

@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use crate::error::{Result, setting};
 use crate::experiments::{Ctx, Decay, Recipe, RecipeFile, RunResult, Written, whole_number};
-use crate::output::{Artifacts, check_target, final_path};
+use crate::output::{Artifacts, Kind, check_target, final_path};
 use crate::plot;
 use halving::Rung;
 use space::{LogRange, Space};
@@ -173,7 +173,7 @@ pub fn run(ctx: &Ctx, args: &SearchArgs) -> Result<Written> {
         .out
         .clone()
         .unwrap_or_else(|| ctx.out_root.join("search").join(target.name()));
-    check_target(&dir)?;
+    check_target(&dir, Kind::Search)?;
     ctx.console.say(&format!(
         "search {}: {} trials, rungs {}, {} epochs in all, {jobs} at a time",
         target.name(),
@@ -218,6 +218,7 @@ pub fn run(ctx: &Ctx, args: &SearchArgs) -> Result<Written> {
     run.files
         .extend(["recipe.json", "trials.md", "trials.csv", "search.png"].map(String::from));
     let written = Written {
+        written_by: Kind::Search.name(),
         experiment: format!("search-{}", target.name()),
         summation: crate::experiments::SUMMATION,
         dir: final_path(&dir),
@@ -243,7 +244,7 @@ pub fn run(ctx: &Ctx, args: &SearchArgs) -> Result<Written> {
     };
     artifacts.add_json("results.json", &result)?;
     let names = artifacts.names();
-    artifacts.commit(&dir)?;
+    artifacts.commit(&dir, Kind::Search)?;
     for line in table::summary(trials, best.run.metric) {
         ctx.console.say(&line);
     }
