@@ -300,18 +300,64 @@ pub fn without_unused(
     if dropped.is_empty() {
         return Ok((weights.to_vec(), dropped));
     }
-    let meta: Vec<(String, String)> = st.metadata().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let meta: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let tensors = kept
         .iter()
         .map(|(name, shape, dtype, data)| TensorOut::new(name, shape, TensorData::Bytes(*dtype, data)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ExportError::Weights(e.to_string()))?;
+    Ok((with_metadata_of(&st, &tensors)?, dropped))
+}
+
+/// A safetensors buffer of `tensors` with the metadata of `st`.
+///
+/// # Errors
+/// [`ExportError::Weights`] if the writer refuses them.
+fn with_metadata_of(st: &SafeTensors<'_>, tensors: &[TensorOut<'_>]) -> Result<Vec<u8>, ExportError> {
+    let meta: Vec<(String, String)> = st.metadata().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let meta: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let mut out = vec![0u8; flambeau::safetensors_len(&meta, tensors.iter().cloned())];
     let n = flambeau::write_safetensors(&mut out, &meta, tensors.iter().cloned())
         .map_err(|e| ExportError::Weights(e.to_string()))?;
     out.truncate(n);
-    Ok((out, dropped))
+    Ok(out)
+}
+
+/// `weights` with every tensor of another float dtype (F64, F16, BF16, F8)
+/// converted to F32 as the core's loader converts a parameter
+/// ([`flambeau::TensorView::values`]: the exact value, rounded to the
+/// nearest f32), the other tensors, their order and the metadata kept; the
+/// bytes unchanged when no tensor needs it. Nothing is refused here: a value
+/// beyond f32's range becomes infinite and a NaN stays NaN, for the checks
+/// that refuse non-finite weights (the loader's, [`firmware_model`]'s) to
+/// name, as they do for an F32 file.
+///
+/// # Errors
+/// [`ExportError::Weights`] for weights that do not parse.
+pub fn f32_weights(weights: &[u8]) -> Result<Vec<u8>, ExportError> {
+    let st = SafeTensors::parse(weights).map_err(|e| ExportError::Weights(e.to_string()))?;
+    let converts = |dtype: Dtype| dtype.is_float() && dtype != Dtype::F32;
+    if !st.iter().any(|(_, view)| converts(view.dtype)) {
+        return Ok(weights.to_vec());
+    }
+    let all: Vec<(String, _, Option<Vec<f32>>)> = st
+        .iter()
+        .map(|(name, view)| {
+            let values = converts(view.dtype).then(|| view.values::<f32>().collect());
+            (name.to_string(), view, values)
+        })
+        .collect();
+    let tensors = all
+        .iter()
+        .map(|(name, view, values)| {
+            let data = match values {
+                Some(values) => TensorData::F32(values),
+                None => TensorData::Bytes(view.dtype, view.data),
+            };
+            TensorOut::new(name, view.shape(), data)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ExportError::Weights(e.to_string()))?;
+    with_metadata_of(&st, &tensors)
 }
 
 /// Refuses a tensor of `st` that is not named in `used`.
@@ -474,4 +520,56 @@ pub fn firmware_model_shaped(
         weights: weights.to_vec(),
         test_vectors: f32_safetensors(&tensors),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A buffer of `tensors` `(name, shape, data)` with `metadata`.
+    fn file(metadata: &[(&str, &str)], tensors: &[(&str, &[usize], TensorData<'_>)]) -> Vec<u8> {
+        let out: Vec<TensorOut<'_>> = tensors
+            .iter()
+            .map(|(name, shape, data)| TensorOut::new(name, shape, *data).unwrap())
+            .collect();
+        let mut bytes = vec![0u8; flambeau::safetensors_len(metadata, out.iter().cloned())];
+        let n = flambeau::write_safetensors(&mut bytes, metadata, out.iter().cloned()).unwrap();
+        bytes.truncate(n);
+        bytes
+    }
+
+    #[test]
+    fn float_tensors_become_f32_and_the_rest_stays() {
+        let meta = [("architecture", "Linear(2,2)")];
+        // F16 1.0, -2.0, 65504 (its largest) and the smallest subnormal, 2^-24.
+        let half: Vec<u8> = [0x3c00u16, 0xc000, 0x7bff, 0x0001]
+            .iter()
+            .flat_map(|h| h.to_le_bytes())
+            .collect();
+        let count = 7i64.to_le_bytes();
+        let given = file(
+            &meta,
+            &[
+                ("0.weight", &[2, 2], TensorData::Bytes(Dtype::F16, &half)),
+                ("0.bias", &[2], TensorData::F64(&[0.1, 1e300])),
+                ("bn.num_batches_tracked", &[1], TensorData::Bytes(Dtype::I64, &count)),
+            ],
+        );
+        let by_hand = file(
+            &meta,
+            &[
+                (
+                    "0.weight",
+                    &[2, 2],
+                    TensorData::F32(&[1.0, -2.0, 65504.0, 2f32.powi(-24)]),
+                ),
+                ("0.bias", &[2], TensorData::F32(&[0.1, f32::INFINITY])),
+                ("bn.num_batches_tracked", &[1], TensorData::Bytes(Dtype::I64, &count)),
+            ],
+        );
+        assert_eq!(f32_weights(&given).unwrap(), by_hand);
+        // An F32 file is returned as it is.
+        assert_eq!(f32_weights(&by_hand).unwrap(), by_hand);
+        assert!(matches!(f32_weights(b"not safetensors"), Err(ExportError::Weights(_))));
+    }
 }

@@ -976,3 +976,216 @@ fn fifos_are_named_not_read() {
         text(&o)
     );
 }
+
+/// `bytes` (a safetensors buffer) with every F32 tensor's values stored as
+/// `retype` gives them (a dtype and its little-endian bytes), metadata and
+/// order kept.
+fn retyped(bytes: &[u8], retype: impl Fn(&[f32]) -> (flambeau::Dtype, Vec<u8>)) -> Vec<u8> {
+    let st = flambeau::SafeTensors::parse(bytes).unwrap();
+    let meta: Vec<(String, String)> = st.metadata().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let meta: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let data: Vec<(String, Vec<usize>, flambeau::Dtype, Vec<u8>)> = st
+        .iter()
+        .map(|(name, view)| {
+            let values: Vec<f32> = view.values::<f32>().collect();
+            let (dtype, bytes) = retype(&values);
+            (name.to_string(), view.shape().to_vec(), dtype, bytes)
+        })
+        .collect();
+    let out: Vec<TensorOut<'_>> = data
+        .iter()
+        .map(|(name, shape, dtype, bytes)| TensorOut::new(name, shape, TensorData::Bytes(*dtype, bytes)).unwrap())
+        .collect();
+    let mut file = vec![0u8; flambeau::safetensors_len(&meta, out.iter().cloned())];
+    let n = flambeau::write_safetensors(&mut file, &meta, out.iter().cloned()).unwrap();
+    file.truncate(n);
+    file
+}
+
+/// A safetensors file of F64 tensors `(name, shape, values)` with `metadata`.
+fn f64_file(metadata: &[(&str, &str)], tensors: &[(&str, &[usize], &[f64])]) -> Vec<u8> {
+    let out: Vec<TensorOut<'_>> = tensors
+        .iter()
+        .map(|&(name, shape, values)| TensorOut::new(name, shape, TensorData::F64(values)).unwrap())
+        .collect();
+    let mut bytes = vec![0u8; flambeau::safetensors_len(metadata, out.iter().cloned())];
+    let n = flambeau::write_safetensors(&mut bytes, metadata, out.iter().cloned()).unwrap();
+    bytes.truncate(n);
+    bytes
+}
+
+#[test]
+fn export_converts_f64_and_bf16_weights_to_f32_as_the_loader_does() {
+    use flambeau::Dtype;
+    let dir = tempfile::tempdir().unwrap();
+    let f32_bytes = model_file(&META, &[]);
+    // F64: every f32 widened exactly; by hand, back to the same f32.
+    let f64_bytes = retyped(&f32_bytes, |v| {
+        (Dtype::F64, v.iter().flat_map(|&x| f64::from(x).to_le_bytes()).collect())
+    });
+    // BF16: the high half of each f32's bits; by hand, those bits and 16 zeros.
+    let bf16_bytes = retyped(&f32_bytes, |v| {
+        let halves = v.iter().map(|x| (x.to_bits() >> 16) as u16);
+        (Dtype::BF16, halves.flat_map(u16::to_le_bytes).collect())
+    });
+    let bf16_by_hand = retyped(&bf16_bytes, |v| {
+        (
+            Dtype::F32,
+            v.iter()
+                .flat_map(|x| f32::from_bits(x.to_bits() & 0xffff_0000).to_le_bytes())
+                .collect(),
+        )
+    });
+    let by_hand = |bytes: &[u8]| {
+        let st = flambeau::SafeTensors::parse(bytes).unwrap();
+        let meta: Vec<(String, String)> = st.metadata().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let meta: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let tensors: Vec<(String, Vec<usize>, Vec<f32>)> = st
+            .iter()
+            .map(|(name, view)| {
+                let values = view
+                    .data
+                    .chunks_exact(8)
+                    .map(|b| f64::from_le_bytes(b.try_into().unwrap()) as f32);
+                (name.to_string(), view.shape().to_vec(), values.collect())
+            })
+            .collect();
+        let tensors: Vec<(&str, &[usize], &[f32])> = tensors
+            .iter()
+            .map(|(n, s, v)| (n.as_str(), s.as_slice(), v.as_slice()))
+            .collect();
+        f32_file(&meta, &tensors)
+    };
+    let f64_by_hand = by_hand(&f64_bytes);
+    assert_eq!(f64_by_hand, f32_bytes, "the F64 copy holds the f32 values exactly");
+    for (name, bytes, expected) in [("f64", &f64_bytes, &f64_by_hand), ("bf16", &bf16_bytes, &bf16_by_hand)] {
+        let file = dir.path().join(format!("{name}.safetensors"));
+        std::fs::write(&file, bytes).unwrap();
+        let out = dir.path().join(name);
+        let o = export(&file, &out, &["--vectors", "4"]);
+        assert!(o.status.success(), "{name}: {}", text(&o));
+        assert!(
+            text(&o).contains("with the host's reference outputs"),
+            "{name}: {}",
+            text(&o)
+        );
+        let weights = std::fs::read(out.join("weights.safetensors")).unwrap();
+        assert_eq!(
+            &weights, expected,
+            "{name}: the weights converted to F32, metadata kept"
+        );
+        // The same folder as the F32 file converted by hand gives: the
+        // reference outputs come from the converted weights.
+        let plain = dir.path().join(format!("{name}-by-hand.safetensors"));
+        std::fs::write(&plain, expected).unwrap();
+        let plain_out = dir.path().join(format!("{name}-by-hand"));
+        let o = export(&plain, &plain_out, &["--vectors", "4"]);
+        assert!(o.status.success(), "{name}: {}", text(&o));
+        for f in ["model.rs", "weights.safetensors", "test_vectors.safetensors"] {
+            assert_eq!(
+                std::fs::read(out.join(f)).unwrap(),
+                std::fs::read(plain_out.join(f)).unwrap(),
+                "{name}: {f}"
+            );
+        }
+    }
+}
+
+#[test]
+fn export_refuses_f64_weights_beyond_f32_as_predict_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = dir.path().join("rows.csv");
+    std::fs::write(&rows, "1,2\n").unwrap();
+    // `Linear(2,1)` is a network this harness builds: the same refusal as predict's.
+    let file = dir.path().join("big.safetensors");
+    std::fs::write(
+        &file,
+        f64_file(
+            &[("architecture", "Linear(2,1)")],
+            &[("0.weight", &[1, 2], &[0.5, 1e300]), ("0.bias", &[1], &[0.0])],
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("model");
+    let o = export(&file, &out, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        stderr.contains("tensor \"0.weight\": element 1 is NaN or infinite"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!out.exists());
+    let o = flambeau(&["predict", "--model", file.to_str().unwrap(), rows.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        stderr,
+        "export refuses it as predict does"
+    );
+    // A tensor no layer reads is ignored with --non-strict, whatever it holds, as predict ignores it.
+    let extra = f64_file(
+        &[("architecture", "Linear(2,1)")],
+        &[
+            ("0.weight", &[1, 2], &[0.5, 0.25]),
+            ("0.bias", &[1], &[0.0]),
+            ("bn.running_var", &[1], &[1e300]),
+        ],
+    );
+    std::fs::write(&file, extra).unwrap();
+    let o = flambeau(&[
+        "predict",
+        "--model",
+        file.to_str().unwrap(),
+        "--non-strict",
+        rows.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = export(&file, &out, &["--non-strict"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("left out 1 tensor(s) no layer reads: \"bn.running_var\""),
+        "{}",
+        text(&o)
+    );
+    let weights = std::fs::read(out.join("weights.safetensors")).unwrap();
+    let st = flambeau::SafeTensors::parse(&weights).unwrap();
+    assert_eq!(st.len(), 2);
+    assert!(st.iter().all(|(_, v)| v.dtype == flambeau::Dtype::F32));
+    std::fs::remove_dir_all(&out).unwrap();
+    // An architecture this harness does not build: export's own check names it.
+    let arch = [("architecture", "Linear(2,3)")];
+    let bias = [0.0f64; 3];
+    for (bad, shown) in [(-1e39, "-inf"), (f64::NAN, "NaN")] {
+        let weight = [0.5, 0.5, bad, 0.5, 0.5, 0.5];
+        std::fs::write(
+            &file,
+            f64_file(&arch, &[("0.weight", &[3, 2], &weight), ("0.bias", &[3], &bias)]),
+        )
+        .unwrap();
+        let o = export(&file, &out, &[]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(
+            stderr.contains(&format!(
+                "tensor \"0.weight\" holds a non-finite value ({shown}) at element 2"
+            )),
+            "{stderr}"
+        );
+        assert!(!out.exists());
+    }
+    // In range, it is exported, as F32.
+    let weight = [0.5, 0.5, 1e38, 0.5, 0.5, 0.5];
+    std::fs::write(
+        &file,
+        f64_file(&arch, &[("0.weight", &[3, 2], &weight), ("0.bias", &[3], &bias)]),
+    )
+    .unwrap();
+    let o = export(&file, &out, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let weights = std::fs::read(out.join("weights.safetensors")).unwrap();
+    let st = flambeau::SafeTensors::parse(&weights).unwrap();
+    let w = st.get("0.weight").unwrap();
+    assert_eq!(w.dtype, flambeau::Dtype::F32);
+    assert_eq!(w.values::<f32>().nth(2), Some(1e38f32));
+}

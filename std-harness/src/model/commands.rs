@@ -369,7 +369,10 @@ impl ModelArgs {
 /// before anything is written; the test inputs are seeded random rows in
 /// the model's input range, with the host's outputs as the reference when
 /// this harness builds the architecture (a file it builds but cannot load,
-/// e.g. with NaN weights, is refused with the loader's error). With
+/// e.g. with NaN weights, is refused with the loader's error). F64, F16
+/// and BF16 tensors are converted to F32 first, as the loader converts them
+/// (a value beyond f32's range is refused as an infinite one): the folder's
+/// weights are always F32 (an int8 file's stay as they are). With
 /// `--non-strict`, tensors no layer reads are left out of the weights.
 /// The folder is written whole into a staging folder beside `out`, then
 /// renamed into place.
@@ -409,6 +412,13 @@ pub fn export(
         ));
         return Ok(());
     }
+    // F64, F16 and BF16 weights become F32 as the loader converts them, so
+    // the firmware's weights, the reference outputs and the checks of
+    // non-finite values all see what predict would compute with.
+    let file = ModelFile {
+        bytes: crate::export::f32_weights(&file.bytes).map_err(|e| model_error(&args.model, e.to_string()))?,
+        ..file
+    };
     // Dropout is the identity at inference: the firmware leaves it out.
     let (arch, weights) = crate::export::without_dropout_with(&given, &file.bytes, strictness)
         .map_err(|e| model_error(&args.model, e.to_string()))?;
