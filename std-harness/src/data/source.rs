@@ -153,7 +153,7 @@ pub fn check_file(path: &Path, hint: &'static str) -> Result<(), DataError> {
 }
 
 /// What a non-regular file is, for messages.
-fn kind_of(kind: &std::fs::FileType) -> &'static str {
+pub fn kind_of(kind: &std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
