@@ -132,6 +132,48 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// Checks, before any data is read, that [`write_atomic`] can put a file
+/// at `path`: it names a file, its folder exists (no file on the way), and
+/// nothing other than a regular file is there already.
+///
+/// # Errors
+/// [`Error::Output`] naming `path` and why.
+pub fn check_file_target(path: &Path) -> Result<()> {
+    let problem = |problem: String| Error::Output {
+        path: path.to_path_buf(),
+        problem,
+    };
+    if path.file_name().is_none() {
+        return Err(problem(
+            "names no file (it ends in `..` or `/`); give a file name, e.g. --out model-int8.safetensors".into(),
+        ));
+    }
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        return Err(problem(format!(
+            "is {}, not a regular file; choose another --out",
+            crate::data::source::kind_of(&meta.file_type())
+        )));
+    }
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    for ancestor in folder.ancestors().filter(|a| !a.as_os_str().is_empty()) {
+        if ancestor.exists() && !ancestor.is_dir() {
+            return Err(problem(format!(
+                "is under {}, which is a file, not a folder",
+                ancestor.display()
+            )));
+        }
+    }
+    if !folder.is_dir() {
+        return Err(problem(format!("its folder {} does not exist", folder.display())));
+    }
+    Ok(())
+}
+
 fn encode_png((width, height): (u32, u32), rgb: &[u8]) -> std::result::Result<Vec<u8>, String> {
     let expected = width as usize * height as usize * 3;
     if rgb.len() != expected {
