@@ -212,7 +212,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Search(args) => crate::search::run(&ctx, &args).map(drop),
         Command::Report(args) => report::run(&ctx, &args),
         Command::Inspect { file, arch } => {
-            print!("{}", model::commands::inspect(&file, arch.as_deref())?);
+            // Through the console, as every result line: a closed standard output is not an error.
+            let shown = model::commands::inspect(&file, arch.as_deref())?;
+            ctx.console.say(shown.trim_end_matches('\n'));
             Ok(())
         }
         Command::Predict {

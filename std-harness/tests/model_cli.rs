@@ -1189,3 +1189,76 @@ fn export_refuses_f64_weights_beyond_f32_as_predict_does() {
     assert_eq!(w.dtype, flambeau::Dtype::F32);
     assert_eq!(w.values::<f32>().nth(2), Some(1e38f32));
 }
+
+/// An architecture the harness does not build is refused on one line, its
+/// control characters escaped, whatever bytes the metadata holds.
+#[test]
+fn an_unknown_architecture_is_one_line_with_control_bytes_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ctrl.safetensors");
+    let meta = [("architecture", "Linear(256,128)\n\u{1b}[31m -> Tanh\0"), META[1]];
+    std::fs::write(&file, model_file(&meta, &[])).unwrap();
+    let rows = dir.path().join("rows.csv");
+    std::fs::write(&rows, vec!["0"; 256].join(",") + "\n").unwrap();
+    let o = flambeau(&["predict", "--model", file.to_str().unwrap(), rows.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(r"architecture 'Linear(256,128)\n\u{1b}[31m -> Tanh\0' is none this harness builds"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(['\u{1b}', '\0']), "{stderr:?}");
+}
+
+/// `inspect` shows the dropout probability the file records, not the default one.
+#[test]
+fn inspect_shows_the_dropout_probability_of_the_file() {
+    use flambeau::Sequential;
+    use flambeau_harness::experiments::usps_mlp::DropNet;
+    type Fp = Footprint<DropNet, CrossEntropyLoss, 1>;
+    let arch = "Linear(256,128) -> Tanh -> Dropout(p=0.2) -> Linear(128,64) -> Tanh -> Dropout(p=0.2) -> Linear(64,10)";
+    let d = flambeau::Dropout::new(0.2).unwrap();
+    let model: DropNet = Sequential::new((
+        Default::default(),
+        Default::default(),
+        d,
+        Default::default(),
+        Default::default(),
+        d,
+        Default::default(),
+    ));
+    assert_eq!(model.to_string(), arch);
+    let (mut tape, mut arena) = (vec![Node::EMPTY; Fp::NODES], vec![0.0f32; Fp::ARENA]);
+    let mut net =
+        Trainer::<f32, DropNet, CrossEntropyLoss, 1>::new(model, CrossEntropyLoss, &mut tape, &mut arena).unwrap();
+    net.init(&mut Rng::new(5));
+    let meta = [("architecture", arch)];
+    let mut bytes = vec![0u8; net.graph().safetensors_len_with(&meta, &[])];
+    net.graph().save_safetensors_with(&mut bytes, &meta, &[]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("drop.safetensors");
+    std::fs::write(&file, bytes).unwrap();
+    let o = flambeau(&["inspect", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains(&format!("network: {arch}\n")), "{}", text(&o));
+}
+
+/// A closed standard output is not an error for `inspect`, as for `predict`.
+#[test]
+fn inspect_into_a_closed_pipe_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.safetensors");
+    std::fs::write(&file, model_file(&META, &[])).unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_flambeau"))
+        .arg("inspect")
+        .arg(&file)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+}

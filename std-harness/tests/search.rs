@@ -90,6 +90,13 @@ fn a_tiny_search_is_deterministic_and_writes_its_folder() {
         serde_json::from_str(&std::fs::read_to_string(a.join("results.json")).unwrap()).unwrap();
     assert_eq!(results["experiment"], "search-checkerboard");
     assert_eq!(results["trials"].as_array().unwrap().len(), 7);
+    // The recipe's path as it can be pasted, with its folder.
+    let reuse = first.notes.iter().find(|n| n.starts_with("reuse it:")).unwrap();
+    let recipe = a.join("recipe.json");
+    assert!(
+        reuse.ends_with(&format!(" --recipe-file {}", recipe.display())),
+        "{reuse}"
+    );
 
     // The recipe file reproduces the chosen trial: same flags, same scores.
     let args = RunArgs {

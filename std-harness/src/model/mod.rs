@@ -50,7 +50,8 @@ impl ModelFile {
     pub fn open(path: &Path) -> Result<Self> {
         let info = std::fs::metadata(path).map_err(|e| model_error(path, format!("cannot read: {e}")))?;
         if !info.is_file() {
-            return Err(model_error(path, "not a regular file"));
+            let kind = crate::data::source::kind_of(&info.file_type());
+            return Err(model_error(path, format!("is {kind}, not a regular file")));
         }
         if info.len() > FILE_MAX {
             return Err(model_error(

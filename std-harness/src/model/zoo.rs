@@ -36,11 +36,13 @@ struct Loaded<M> {
     model: M,
     file: ModelFile,
     strictness: Strictness,
+    /// The architecture as the file (or `--arch`) names it.
+    named: String,
 }
 
 impl<M: Model + Display> Predictor for Loaded<M> {
     fn architecture(&self) -> String {
-        self.model.to_string()
+        with_dropout_of(&self.model.to_string(), &self.named)
     }
 
     fn input_len(&self) -> usize {
@@ -88,15 +90,20 @@ impl<M: Model + Display> Predictor for Loaded<M> {
 /// One known architecture: its printed form and how to load a file into it.
 struct Candidate {
     name: String,
-    load: fn(ModelFile, Strictness) -> Result<Box<dyn Predictor>>,
+    load: fn(ModelFile, Strictness, String) -> Result<Box<dyn Predictor>>,
 }
 
 fn candidate<M: Model + Default + Display + 'static>() -> Candidate {
-    fn load<M: Model + Default + Display + 'static>(file: ModelFile, s: Strictness) -> Result<Box<dyn Predictor>> {
+    fn load<M: Model + Default + Display + 'static>(
+        file: ModelFile,
+        s: Strictness,
+        named: String,
+    ) -> Result<Box<dyn Predictor>> {
         let loaded = Loaded {
             model: M::default(),
             file,
             strictness: s,
+            named,
         };
         // Load once now, so a mismatched file fails before any input is read.
         loaded.predict(&[])?;
@@ -188,22 +195,63 @@ pub fn builds(architecture: &str) -> bool {
     candidates().iter().any(|c| same(&c.name, architecture))
 }
 
+/// `model` (a network as it prints itself) with the dropout probability of
+/// each `Dropout` layer taken from `named`, the same network as a file names
+/// it (the network is built with the default `p`, which inference ignores).
+/// A layer of `named` that is not a valid `Dropout(p=…)` leaves `model`'s.
+fn with_dropout_of(model: &str, named: &str) -> String {
+    let named: Vec<&str> = named.split("->").map(str::trim).collect();
+    let layers: Vec<&str> = model.split("->").map(str::trim).collect();
+    if named.len() != layers.len() {
+        return model.to_owned();
+    }
+    layers
+        .iter()
+        .zip(&named)
+        .map(|(&layer, &given)| {
+            let p = given
+                .strip_prefix("Dropout(p=")
+                .and_then(|rest| rest.strip_suffix(')'))
+                .and_then(|p| p.trim().parse::<f32>().ok())
+                .and_then(|p| flambeau::Dropout::new(p).ok());
+            match p {
+                Some(d) if layer.starts_with("Dropout(") => d.to_string(),
+                _ => layer.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
 /// Loads `file` into the network its architecture (or `arch`) names,
 /// checking every tensor by name, shape and dtype.
 ///
 /// # Errors
-/// [`crate::error::Error::Model`] for an unknown architecture (listing the
-/// known ones) or a file that does not fit it (naming the tensor).
+/// [`crate::error::Error::Model`] for an int8 file (made by `quantize`), an
+/// unknown architecture (listing the known ones, on one line, control
+/// characters escaped) or a file that does not fit it (naming the tensor).
 pub fn load(file: ModelFile, arch: Option<&str>, strictness: Strictness) -> Result<Box<dyn Predictor>> {
+    if file.meta.contains_key(INT8_KEY) {
+        return Err(model_error(
+            &file.path,
+            "is an int8 model (its metadata names a quantization scheme; `flambeau quantize` makes them): \
+             this command runs f32 models; `flambeau export` writes an int8 model's firmware folder \
+             (README, \"Int8 networks\")",
+        ));
+    }
     let wanted = file.architecture(arch)?.to_owned();
     match candidates().into_iter().find(|c| same(&c.name, &wanted)) {
-        Some(c) => (c.load)(file, strictness),
+        Some(c) => (c.load)(file, strictness, wanted),
         None => Err(model_error(
             &file.path,
             format!(
-                "architecture '{wanted}' is none this harness builds; known:\n  {}",
-                known().join("\n  ")
+                "architecture '{}' is none this harness builds; known: {}",
+                wanted.escape_debug(),
+                known().join(" | ")
             ),
         )),
     }
 }
+
+/// The metadata key of an int8 file, naming its quantization scheme.
+const INT8_KEY: &str = "quantization";

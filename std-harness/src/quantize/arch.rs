@@ -175,18 +175,18 @@ impl F32Model {
     /// Reads the weights `{i}.weight` and `{i}.bias` of each `Linear`.
     ///
     /// # Errors
-    /// A core error naming the missing or mis-shaped tensor.
+    /// A core error naming the missing, mis-shaped or non-float tensor.
     pub fn read(file: &SafeTensors<'_>, specs: Vec<Spec>) -> Result<Self> {
         let mut params = Vec::new();
         for (i, s) in specs.iter().enumerate() {
             let (w, b) = match *s {
                 Spec::Linear { inputs, outputs } => (
-                    tensor(file, &format!("{i}.weight"), inputs * outputs)?,
-                    tensor(file, &format!("{i}.bias"), outputs)?,
+                    tensor(file, &format!("{i}.weight"), &[outputs, inputs])?,
+                    tensor(file, &format!("{i}.bias"), &[outputs])?,
                 ),
                 Spec::Conv1d { cin, cout, k, .. } => (
-                    tensor(file, &format!("{i}.weight"), cout * cin * k)?,
-                    tensor(file, &format!("{i}.bias"), cout)?,
+                    tensor(file, &format!("{i}.weight"), &[cout, cin, k])?,
+                    tensor(file, &format!("{i}.bias"), &[cout])?,
                 ),
                 _ => (Vec::new(), Vec::new()),
             };
@@ -264,19 +264,30 @@ fn max_pool1d(x: &[f32], k: usize, stride: usize, length: usize) -> Vec<f32> {
     x.chunks_exact(length.max(1)).flat_map(channel).collect()
 }
 
-fn tensor(file: &SafeTensors<'_>, name: &str, len: usize) -> Result<Vec<f32>> {
+/// The values of tensor `name`, which must be a float tensor of `shape`
+/// (converted to f32 as the core's loader converts them).
+fn tensor(file: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+    let tensor_name = || flambeau::TensorName::new(name);
+    let context = || "the f32 weights".to_owned();
     let t = file
         .get(name)
-        .ok_or(flambeau::SafetensorsError::Missing {
-            name: flambeau::TensorName::new(name),
-        })
+        .ok_or(flambeau::SafetensorsError::Missing { name: tensor_name() })
         .map_err(flambeau::Error::from)
-        .context(|| "reading the f32 model".to_owned())?;
-    if t.len() != len {
-        return Err(setting(
-            "--model",
-            format!("tensor {name} holds {} values, the architecture needs {len}", t.len()),
-        ));
+        .context(context)?;
+    if !t.dtype.is_float() {
+        return Err(flambeau::Error::from(flambeau::SafetensorsError::NotAFloat {
+            name: tensor_name(),
+            dtype: t.dtype,
+        }))
+        .context(context);
+    }
+    if t.shape() != shape {
+        return Err(flambeau::Error::from(flambeau::SafetensorsError::ShapeMismatch {
+            name: tensor_name(),
+            expected: flambeau::Dims::new(shape.iter().copied()),
+            got: flambeau::Dims::new(t.shape().iter().copied()),
+        }))
+        .context(context);
     }
     Ok(t.values::<f32>().collect())
 }

@@ -17,12 +17,15 @@ mod write;
 use std::path::PathBuf;
 
 use clap::Args;
-use flambeau::{Linear, Network, Node, QLinear, QLut, QNetwork, SafeTensors, Sequential, Tanh};
+use flambeau::{Linear, Network, Node, QLinear, QLut, QNetwork, Sequential, Strictness, Tanh};
 
 use crate::data::{load_usps, split_train_valid, usps_dir};
 use crate::error::{CoreContext, Result, setting};
 use crate::experiments::{Ctx, SPLIT_SEED, VALID_FRAC};
-use crate::output::write_atomic;
+use crate::metrics::argmax_rows;
+use crate::model::meta::key;
+use crate::model::{ModelFile, model_error, zoo};
+use crate::output::{check_file_target, write_atomic};
 use arch::{F32Model, USPS_MLP};
 pub use calibrate::Calibration;
 pub use cnn::Cnn;
@@ -58,7 +61,8 @@ pub struct QuantizeArgs {
     #[arg(long)]
     pub arch: Option<String>,
     /// Pixels in [0, 1] instead of [-1, 1] (the `report` recipe's; `best` centres them)
-    /// [default: the file's `input_offset` or `preprocessing` metadata, else centred].
+    /// [default: the file's `input_scale` and `input_offset` metadata, as `predict` applies them,
+    /// else its `preprocessing`, else centred].
     #[arg(long)]
     pub unit_pixels: bool,
 }
@@ -80,6 +84,12 @@ pub struct Quantized {
 
 /// Runs `quantize`.
 ///
+/// Every check comes before anything is written: the flags, `--out`, then
+/// the model file through the loader `predict` and `evaluate` use (size cap,
+/// regular file, strict names, shapes and dtypes, finite weights, valid
+/// input scaling), then the data. The int8 file is written last, once both
+/// models have been evaluated.
+///
 /// # Errors
 /// Unreadable or malformed files, an unsupported architecture, data errors.
 pub fn run(ctx: &Ctx, args: &QuantizeArgs) -> Result<Quantized> {
@@ -89,34 +99,65 @@ pub fn run(ctx: &Ctx, args: &QuantizeArgs) -> Result<Quantized> {
             format!("{} is not in 50..=100", args.percentile),
         ));
     }
-    let bytes = std::fs::read(&args.model).map_err(|e| setting("--model", format!("{}: {e}", args.model.display())))?;
-    let file = SafeTensors::parse(&bytes)
-        .map_err(flambeau::Error::from)
-        .context(|| args.model.display().to_string())?;
-    let meta = |key: &str| file.metadata_value(key).map(|v| v.raw().to_owned());
-    let arch = args
-        .arch
-        .clone()
-        .or_else(|| meta("architecture"))
-        .unwrap_or_else(|| USPS_MLP.to_owned());
-    // The pixel map the model was trained with: `input_offset` (-1 for [-1, 1], 0 for [0, 1]) when the file states it.
-    let offset = meta("input_offset").and_then(|v| v.trim().parse::<f64>().ok());
-    let centred = !args.unit_pixels
-        && match offset {
-            Some(o) => o < -0.5,
-            None => !meta("preprocessing").is_some_and(|p| p.contains("[0, 1]")),
-        };
-    let model = F32Model::read(&file, arch::parse(&arch)?)?;
+    check_file_target(&args.out, &[&args.model])?;
+    let file = ModelFile::open(&args.model)?;
+    let (arch, from_file) = match (&args.arch, file.meta.get(key::ARCHITECTURE)) {
+        (Some(given), _) => (given.clone(), false),
+        (None, Some(named)) => (named.clone(), true),
+        (None, None) => (USPS_MLP.to_owned(), false),
+    };
+    // An architecture error names where the architecture came from: the flag or the file.
+    let arch_error = |problem: String| {
+        if from_file {
+            model_error(
+                &file.path,
+                format!("metadata architecture '{}': {problem}", arch.escape_debug()),
+            )
+        } else {
+            setting("--arch", format!("'{}': {problem}", arch.escape_debug()))
+        }
+    };
     let cnn = Cnn::of(&arch);
     if cnn.is_none() && arch.replace(' ', "") != USPS_MLP.replace(' ', "") {
-        return Err(setting(
-            "--arch",
+        return Err(arch_error(format!(
+            "int8 evaluation supports the USPS MLP ({USPS_MLP}) and the conv1d experiment's networks"
+        )));
+    }
+    let specs = arch::parse(&arch).map_err(|e| match e {
+        crate::error::Error::Setting { problem, .. } => arch_error(problem),
+        other => other,
+    })?;
+    if let Some(input) = file.meta.get(key::INPUT).filter(|i| *i != "usps") {
+        return Err(model_error(
+            &file.path,
             format!(
-                "`{arch}`: int8 evaluation supports the USPS MLP ({USPS_MLP}) and the conv1d experiment's networks"
+                "metadata input '{}': quantize calibrates and evaluates USPS models (input usps)",
+                input.escape_debug()
             ),
         ));
     }
-    let (train, test_x, labels) = pixels(ctx, centred)?;
+    // The pixel map the model was trained with, checked as `predict` checks it.
+    let stated = file.pixel_map()?;
+    let (scale, offset) = stated;
+    if !(255.0 * scale + offset).is_finite() {
+        return Err(model_error(
+            &file.path,
+            format!("metadata input_scale {scale:e} and input_offset {offset:e} map pixel 255 to no finite number"),
+        ));
+    }
+    let stated =
+        (file.meta.contains_key(key::INPUT_SCALE) || file.meta.contains_key(key::INPUT_OFFSET)).then_some(stated);
+    let map = match stated {
+        _ if args.unit_pixels => UNIT_PIXELS,
+        Some(map) => map,
+        None if file.meta.get("preprocessing").is_some_and(|p| p.contains("[0, 1]")) => UNIT_PIXELS,
+        None => CENTRED_PIXELS,
+    };
+    // Strict: every tensor by name, shape, dtype and value, as `predict` loads it.
+    let f32_net = zoo::load(file.clone(), Some(&arch), Strictness::Strict)?;
+    let model = F32Model::read(&file.tensors()?, specs).map_err(|e| model_error(&file.path, e.to_string()))?;
+
+    let (train, test_x, labels) = pixels_mapped(ctx, map)?;
     let ranges = calibrate::ranges(&model, &train, args.calibration, args.percentile);
     let how = match args.calibration {
         Calibration::Minmax => format!("minmax over {} training images", train.len() / 256),
@@ -126,12 +167,13 @@ pub fn run(ctx: &Ctx, args: &QuantizeArgs) -> Result<Quantized> {
             train.len() / 256
         ),
     };
-    let int8 = int8_file(&model, &ranges, &arch, &how)?;
-    write_atomic(&args.out, &int8)?;
+    let int8 = int8_file(&model, &ranges, &arch, &how).map_err(|e| model_error(&file.path, e.to_string()))?;
 
-    let (f32_pred, int8_pred) = match cnn {
-        Some(c) => (c.f32_classes(&bytes, &test_x)?, c.int8_classes(&int8, &test_x)?.classes),
-        None => (f32_predictions(&bytes, &test_x)?, int8_predictions(&int8, &test_x)?.0),
+    let outputs = f32_net.predict(&test_x)?;
+    let f32_pred = argmax_rows(&outputs, f32_net.output_len().max(1));
+    let int8_pred = match cnn {
+        Some(c) => c.int8_classes(&int8, &test_x)?.classes,
+        None => int8_predictions(&int8, &test_x)?.0,
     };
     let accuracy = |pred: &[usize]| {
         let right = pred
@@ -148,6 +190,7 @@ pub fn run(ctx: &Ctx, args: &QuantizeArgs) -> Result<Quantized> {
         images: test_x.len() / 256,
         file_bytes: int8.len(),
     };
+    write_atomic(&args.out, &int8)?;
     ctx.console.say(&format!("{arch}, calibration: {how}"));
     ctx.console.say(&format!(
         "f32 model:  test accuracy {:.2} % ({} images)",
@@ -165,6 +208,11 @@ pub fn run(ctx: &Ctx, args: &QuantizeArgs) -> Result<Quantized> {
     Ok(q)
 }
 
+/// `(scale, offset)` of a pixel byte for pixels in `[0, 1]`.
+const UNIT_PIXELS: (f32, f32) = (1.0 / 255.0, 0.0);
+/// `(scale, offset)` of a pixel byte for pixels in `[-1, 1]`.
+const CENTRED_PIXELS: (f32, f32) = (2.0 / 255.0, -1.0);
+
 /// The USPS training images (the training file less validation), the test
 /// images, as f32 pixels in `[-1, 1]` when `centred` (else `[0, 1]`), and the test labels.
 ///
@@ -180,6 +228,21 @@ pub fn pixels(ctx: &Ctx, centred: bool) -> Result<(Vec<f32>, Vec<f32>, Vec<u8>)>
         x
     };
     Ok((map(all.gather(&train_idx)?.features), map(test.features), test.labels))
+}
+
+/// As [`pixels`], each pixel byte `p` entering as `p * scale + offset`
+/// (`map`, as a model file's `input_scale` and `input_offset` state it and
+/// `predict` and `evaluate` apply it).
+///
+/// # Errors
+/// The loader's errors.
+pub fn pixels_mapped(ctx: &Ctx, (scale, offset): (f32, f32)) -> Result<(Vec<f32>, Vec<f32>, Vec<u8>)> {
+    let (train, test, labels) = pixels(ctx, false)?;
+    let map = |mut x: Vec<f32>| {
+        x.iter_mut().for_each(|v| *v = *v * 255.0 * scale + offset);
+        x
+    };
+    Ok((map(train), map(test), labels))
 }
 
 /// The classes the f32 USPS MLP in `bytes` predicts for `images`.

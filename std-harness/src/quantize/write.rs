@@ -39,10 +39,14 @@ fn scalar_params(out: &mut Vec<Owned>, prefix: &str, p: QuantParams) {
 /// # Errors
 /// The core's errors (non-finite weights or ranges).
 pub fn int8_file(model: &F32Model, ranges: &[(f32, f32)], arch: &str, calibration: &str) -> Result<Vec<u8>> {
-    let ctx = || "quantising the model".to_owned();
+    let ctx = || "writing the int8 file".to_owned();
+    // `ranges[0]` is the input's, `ranges[i + 1]` layer `i`'s output's.
     let params = |i: usize| {
         let (lo, hi) = ranges.get(i).copied().unwrap_or((0.0, 0.0));
-        QuantParams::from_min_max(lo, hi).context(ctx)
+        QuantParams::from_min_max(lo, hi).context(|| match i {
+            0 => "quantising the input's calibrated range".to_owned(),
+            _ => format!("quantising the calibrated range of layer {}'s output", i - 1),
+        })
     };
     let mut tensors = Vec::new();
     let mut p = params(0)?;
@@ -65,7 +69,7 @@ pub fn int8_file(model: &F32Model, ranges: &[(f32, f32)], arch: &str, calibratio
                     multiplier: &mut m,
                     shift: &mut s,
                 };
-                quantize_layer(w, b, p, out, q).context(ctx)?;
+                quantize_layer(w, b, p, out, q).context(|| format!("quantising tensors {i}.weight and {i}.bias"))?;
                 let ws: Vec<u8> = ws.iter().flat_map(|v| v.to_le_bytes()).collect();
                 let name = |f: &str| format!("{i}.{f}");
                 tensors.push(Owned {

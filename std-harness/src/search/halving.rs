@@ -14,15 +14,25 @@ pub struct Rung {
     pub epochs: usize,
 }
 
+/// Most draws a search takes (each trains at least one epoch: more would
+/// run for months, and their settings are held in memory from the start).
+pub const MAX_TRIALS: usize = 10_000;
+
 /// The rungs of a search of `trials` draws, from `min_epochs` up to
 /// `max_epochs`, keeping `1/eta` at each rung.
 ///
 /// # Errors
-/// [`crate::error::Error::Setting`] for no trials, no epochs, a first rung
+/// [`crate::error::Error::Setting`] for no trials or more than [`MAX_TRIALS`], no epochs, a first rung
 /// above the largest budget, or `eta` below 2.
 pub fn schedule(trials: usize, min_epochs: usize, max_epochs: usize, eta: usize) -> Result<Vec<Rung>> {
     if trials == 0 {
         return Err(setting("--trials", "must be at least 1"));
+    }
+    if trials > MAX_TRIALS {
+        return Err(setting(
+            "--trials",
+            format!("{trials} is above the {MAX_TRIALS} draws a search takes"),
+        ));
     }
     if eta < 2 {
         return Err(setting("--eta", format!("{eta} keeps every trial; give 2 or more")));
@@ -54,7 +64,9 @@ pub fn schedule(trials: usize, min_epochs: usize, max_epochs: usize, eta: usize)
 
 /// Epochs trained over the whole schedule.
 pub fn total_epochs(rungs: &[Rung]) -> usize {
-    rungs.iter().map(|r| r.trials * r.epochs).sum()
+    rungs
+        .iter()
+        .fold(0usize, |sum, r| sum.saturating_add(r.trials.saturating_mul(r.epochs)))
 }
 
 #[cfg(test)]
@@ -93,5 +105,11 @@ mod tests {
         assert!(err(9, 1, 9, 1).contains("--eta"));
         assert!(err(9, 0, 9, 3).contains("--min-epochs"));
         assert!(err(9, 10, 9, 3).contains("above the largest budget, 9 epochs"));
+        let e = err(100_000_000_000, 3, 30, 3);
+        assert!(e.starts_with("--trials: 100000000000 is above the 10000 draws"), "{e}");
+        assert!(schedule(MAX_TRIALS, 3, 30, 3).is_ok());
+        // A budget beyond any count saturates rather than overflows.
+        let huge = schedule(MAX_TRIALS, usize::MAX / 2, usize::MAX, 3).unwrap();
+        assert_eq!(total_epochs(&huge), usize::MAX);
     }
 }

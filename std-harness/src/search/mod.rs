@@ -20,7 +20,7 @@ pub mod space;
 mod table;
 mod trials;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -231,7 +231,11 @@ pub fn run(ctx: &Ctx, args: &SearchArgs) -> Result<Written> {
                 best.run.metric.name(),
                 best.run.metric.format(best.run.score.test)
             ),
-            format!("reuse it: {} --recipe-file recipe.json", target.command()),
+            format!(
+                "reuse it: {} --recipe-file {}",
+                target.command(),
+                shell_word(&final_path(&dir).join("recipe.json"))
+            ),
         ],
     };
     let result = SearchResult {
@@ -252,6 +256,18 @@ pub fn run(ctx: &Ctx, args: &SearchArgs) -> Result<Written> {
     ctx.console
         .say(&format!("  wrote {} files into {}", names.len(), written.dir.display()));
     Ok(written)
+}
+
+/// `path` as one word a shell reads back unchanged: as it is when made of
+/// letters, digits and `/._-+,:=@%` only, else in single quotes.
+fn shell_word(path: &Path) -> String {
+    let text = path.display().to_string();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:=@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 fn rung_text(rungs: &[Rung]) -> String {
