@@ -157,7 +157,16 @@ pub fn run(ctx: &Ctx, args: &QuantizeArgs) -> Result<Quantized> {
     let f32_net = zoo::load(file.clone(), Some(&arch), Strictness::Strict)?;
     let model = F32Model::read(&file.tensors()?, specs).map_err(|e| model_error(&file.path, e.to_string()))?;
 
-    let (train, test_x, labels) = pixels_mapped(ctx, map)?;
+    // The two maps the experiments train with take the training pipeline's
+    // own form (`v / 255`, then `2v - 1`), so that calibration sees the bits
+    // training saw; any other map is applied to the pixel bytes as `predict` does.
+    let (train, test_x, labels) = if map == UNIT_PIXELS {
+        pixels(ctx, false)?
+    } else if map == CENTRED_PIXELS {
+        pixels(ctx, true)?
+    } else {
+        pixels_mapped(ctx, map)?
+    };
     let ranges = calibrate::ranges(&model, &train, args.calibration, args.percentile);
     let how = match args.calibration {
         Calibration::Minmax => format!("minmax over {} training images", train.len() / 256),
