@@ -1262,3 +1262,45 @@ fn inspect_into_a_closed_pipe_is_not_an_error() {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// A one-score model of the points experiments (`Linear(2,1)` against ±1
+/// targets): the class is the score's side, 1 when positive, as the
+/// experiments' accuracy counts it, and the score itself is shown.
+#[test]
+fn a_score_model_classifies_by_the_score_sign() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = [
+        ("architecture", "Linear(2,1)"),
+        ("input", "points"),
+        ("output", "score"),
+    ];
+    let model = dir.path().join("score.safetensors");
+    std::fs::write(
+        &model,
+        f32_file(&meta, &[("0.weight", &[1, 2], &[2.0, 0.0]), ("0.bias", &[1], &[-1.0])]),
+    )
+    .unwrap();
+    let rows = dir.path().join("points.csv");
+    std::fs::write(&rows, "x,y\n1.5,0\n-3,7\n0.25,-1\n").unwrap();
+    let out = dir.path().join("p.csv");
+    let o = flambeau(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        rows.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.first(), Some(&"input,class,score"), "{csv}");
+    let classes: Vec<&str> = lines.iter().skip(1).map(|l| l.split(',').nth(1).unwrap()).collect();
+    assert_eq!(classes, ["1", "0", "0"], "{csv}");
+    let scores: Vec<f32> = lines
+        .iter()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(scores, [2.0, -7.0, -0.5], "{csv}");
+}

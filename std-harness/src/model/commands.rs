@@ -158,23 +158,37 @@ pub fn predict(
     let outputs = net.predict(&values)?;
     drop(values);
     let width = net.output_len().max(1);
-    let probability = file.meta.get(key::OUTPUT).is_some_and(|o| o == "probability");
+    let output = file.meta.get(key::OUTPUT).map(String::as_str);
+    let probability = output == Some("probability");
+    // One score against ±1 targets (the points experiments' `Linear(2,1)`):
+    // class 1 on the positive side, as their accuracy counts it; the score
+    // itself is shown, since it is no probability.
+    let score = output == Some("score");
     let mut csv = String::new();
     if out.is_some() {
         csv.push_str("input,class");
-        for c in 0..width.max(if probability { 2 } else { 0 }) {
-            let _ = write!(csv, ",p{c}");
+        if score {
+            csv.push_str(",score");
+        } else {
+            for c in 0..width.max(if probability { 2 } else { 0 }) {
+                let _ = write!(csv, ",p{c}");
+            }
         }
         csv.push('\n');
     }
     for (source, y) in sources.iter().zip(outputs.chunks_exact(width)) {
-        let p = probabilities(&file, y);
-        let class = argmax_rows(&p, p.len()).first().copied().unwrap_or(0);
-        let shown: Vec<String> = p.iter().map(|v| format!("{v:.4}")).collect();
+        let (class, shown, label) = if score {
+            let v = y.first().copied().unwrap_or(0.0);
+            (usize::from(v > 0.0), vec![format!("{v:.4}")], "score")
+        } else {
+            let p = probabilities(&file, y);
+            let class = argmax_rows(&p, p.len()).first().copied().unwrap_or(0);
+            (class, p.iter().map(|v| format!("{v:.4}")).collect(), "p")
+        };
         if out.is_some() {
             let _ = writeln!(csv, "{},{class},{}", source.replace(',', ";"), shown.join(","));
         } else {
-            console.say(&format!("{source}: class {class} (p = {})", shown.join(" ")));
+            console.say(&format!("{source}: class {class} ({label} = {})", shown.join(" ")));
         }
     }
     if let Some(out) = out {
