@@ -213,3 +213,19 @@ fn out_of_range_settings_are_errors_not_panics() {
         &["code size: 17 is not one of"],
     );
 }
+
+/// A path with a newline and an escape character in its name is shown with
+/// both escaped: the error stays one line, and no control byte reaches the
+/// terminal.
+#[test]
+fn control_characters_in_a_path_are_escaped_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("two\nlines\u{1b}[31m.safetensors");
+    let o = flambeau(&["inspect", model.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains("two\\nlines\\u{1b}[31m.safetensors"), "{stderr}");
+    assert!(!stderr.trim_end().contains(['\u{1b}', '\n']), "{stderr}");
+}
