@@ -754,7 +754,8 @@ fn metadata_that_contradicts_the_network_is_refused() {
     let rows = dir.path().join("rows.csv");
     std::fs::write(&rows, vec!["0"; 256].join(",") + "\n").unwrap();
     let r = rows.to_str().unwrap();
-    let cases: [(&str, &str, &str); 5] = [
+    let cases: [(&str, &str, &str); 6] = [
+        ("input_scale", "1e38", "map pixel 255 to no finite number"),
         (
             "output",
             "probability",

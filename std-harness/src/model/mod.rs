@@ -102,7 +102,8 @@ impl ModelFile {
     /// metadata (`[0, 1]` when absent).
     ///
     /// # Errors
-    /// [`Error::Model`] for a value that is not a finite number.
+    /// [`Error::Model`] for a value that is not a finite number, or a map
+    /// that takes pixel 255 to no finite number.
     pub fn pixel_map(&self) -> Result<(f32, f32)> {
         let get = |k: &str, default: f32| -> Result<f32> {
             match self.meta.get(k) {
@@ -114,9 +115,16 @@ impl ModelFile {
                     .ok_or_else(|| model_error(&self.path, format!("metadata {k}: '{v}' is not a finite number"))),
             }
         };
-        Ok((
+        let (scale, offset) = (
             get(meta::key::INPUT_SCALE, 1.0 / 255.0)?,
             get(meta::key::INPUT_OFFSET, 0.0)?,
-        ))
+        );
+        if !(255.0 * scale + offset).is_finite() {
+            return Err(model_error(
+                &self.path,
+                format!("metadata input_scale {scale:e} and input_offset {offset:e} map pixel 255 to no finite number"),
+            ));
+        }
+        Ok((scale, offset))
     }
 }

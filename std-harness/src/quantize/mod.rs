@@ -138,13 +138,6 @@ pub fn run(ctx: &Ctx, args: &QuantizeArgs) -> Result<Quantized> {
     }
     // The pixel map the model was trained with, checked as `predict` checks it.
     let stated = file.pixel_map()?;
-    let (scale, offset) = stated;
-    if !(255.0 * scale + offset).is_finite() {
-        return Err(model_error(
-            &file.path,
-            format!("metadata input_scale {scale:e} and input_offset {offset:e} map pixel 255 to no finite number"),
-        ));
-    }
     let stated =
         (file.meta.contains_key(key::INPUT_SCALE) || file.meta.contains_key(key::INPUT_OFFSET)).then_some(stated);
     let map = match stated {
