@@ -247,7 +247,7 @@ pub(crate) fn finite(weights: &[u8]) -> Result<(), ExportError> {
             && let Some((element, value)) = view.values::<f32>().enumerate().find(|(_, v)| !v.is_finite())
         {
             bad = Some(ExportError::NotFinite {
-                name: key.raw().to_owned(),
+                name: key.to_string(),
                 element,
                 value,
             });
@@ -291,9 +291,9 @@ pub fn without_unused(
     let (mut kept, mut dropped) = (Vec::new(), Vec::new());
     st.for_each(|_, key, view| {
         if used.iter().any(|u| key.eq_str(u)) {
-            kept.push((key.raw().to_owned(), view.shape().to_vec(), view.dtype, view.data));
+            kept.push((key.to_string(), view.shape().to_vec(), view.dtype, view.data));
         } else {
-            dropped.push(key.raw().to_owned());
+            dropped.push(key.to_string());
         }
         true
     });
@@ -368,7 +368,7 @@ fn only_these<S: AsRef<str>>(st: &SafeTensors<'_>, used: &[S]) -> Result<(), Exp
     let mut extra = None;
     st.for_each(|_, key, _| {
         if !used.iter().any(|u| key.eq_str(u.as_ref())) {
-            extra = Some(key.raw().to_owned());
+            extra = Some(key.to_string());
         }
         extra.is_none()
     });

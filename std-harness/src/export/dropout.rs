@@ -47,7 +47,7 @@ pub fn without_dropout_with(
     let mut renamed = Vec::new();
     let mut problem = None;
     st.for_each(|_, key, view| {
-        let name = key.raw().to_owned();
+        let name = key.to_string();
         let moved = name.split_once('.').and_then(|(index, suffix)| {
             let new = (*position.get(index.parse::<usize>().ok()?)?)?;
             Some(format!("{new}.{suffix}"))
@@ -110,5 +110,25 @@ mod tests {
         // Unless unexpected tensors are ignored: it is left out.
         let (_, out) = without_dropout_with(arch, &bad, Strictness::IgnoreUnexpected).unwrap();
         assert_eq!(SafeTensors::parse(&out).unwrap().len(), 0);
+    }
+
+    /// A name spelt with a JSON escape in the file's header is renamed from
+    /// its decoded form, not escaped a second time.
+    #[test]
+    fn escaped_names_are_renamed_decoded() {
+        let arch = "Linear(4,3) -> Tanh -> Dropout(p=0.2) -> Linear(3,2)";
+        let w = weights(&[("0.weight", 12), ("0.bias", 3), ("3.weight", 6), ("3.bias", 2)]);
+        let len = u64::from_le_bytes(w[..8].try_into().unwrap()) as usize;
+        let header = std::str::from_utf8(&w[8..8 + len])
+            .unwrap()
+            .replace("\"3.weight\"", "\"3\\u002eweight\"");
+        let mut escaped = (header.len() as u64).to_le_bytes().to_vec();
+        escaped.extend(header.as_bytes());
+        escaped.extend(&w[8 + len..]);
+        assert!(SafeTensors::parse(&escaped).unwrap().get("3.weight").is_some());
+        let (_, out) = without_dropout(arch, &escaped).unwrap();
+        let st = SafeTensors::parse(&out).unwrap();
+        let second: Vec<f32> = st.get("2.weight").unwrap().values().collect();
+        assert_eq!(second, (0..6).map(|v| v as f32).collect::<Vec<_>>());
     }
 }
