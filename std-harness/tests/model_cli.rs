@@ -398,16 +398,22 @@ fn export(model: &Path, out: &Path, flags: &[&str]) -> Output {
     flambeau(&args)
 }
 
-/// A safetensors file of F32 tensors `(name, shape, values)` with `metadata`.
-fn f32_file(metadata: &[(&str, &str)], tensors: &[(&str, &[usize], &[f32])]) -> Vec<u8> {
+/// A safetensors file of `tensors` `(name, shape, data)` with `metadata`.
+fn tensors_file(metadata: &[(&str, &str)], tensors: &[(&str, &[usize], TensorData<'_>)]) -> Vec<u8> {
     let out: Vec<TensorOut<'_>> = tensors
         .iter()
-        .map(|&(name, shape, values)| TensorOut::new(name, shape, TensorData::F32(values)).unwrap())
+        .map(|&(name, shape, data)| TensorOut::new(name, shape, data).unwrap())
         .collect();
     let mut bytes = vec![0u8; flambeau::safetensors_len(metadata, out.iter().cloned())];
     let n = flambeau::write_safetensors(&mut bytes, metadata, out.iter().cloned()).unwrap();
     bytes.truncate(n);
     bytes
+}
+
+/// A safetensors file of F32 tensors `(name, shape, values)` with `metadata`.
+fn f32_file(metadata: &[(&str, &str)], tensors: &[(&str, &[usize], &[f32])]) -> Vec<u8> {
+    let data: Vec<_> = tensors.iter().map(|&(n, s, v)| (n, s, TensorData::F32(v))).collect();
+    tensors_file(metadata, &data)
 }
 
 /// The rows of the `inputs` tensor of an exported folder's test vectors.
@@ -1005,14 +1011,8 @@ fn retyped(bytes: &[u8], retype: impl Fn(&[f32]) -> (flambeau::Dtype, Vec<u8>)) 
 
 /// A safetensors file of F64 tensors `(name, shape, values)` with `metadata`.
 fn f64_file(metadata: &[(&str, &str)], tensors: &[(&str, &[usize], &[f64])]) -> Vec<u8> {
-    let out: Vec<TensorOut<'_>> = tensors
-        .iter()
-        .map(|&(name, shape, values)| TensorOut::new(name, shape, TensorData::F64(values)).unwrap())
-        .collect();
-    let mut bytes = vec![0u8; flambeau::safetensors_len(metadata, out.iter().cloned())];
-    let n = flambeau::write_safetensors(&mut bytes, metadata, out.iter().cloned()).unwrap();
-    bytes.truncate(n);
-    bytes
+    let data: Vec<_> = tensors.iter().map(|&(n, s, v)| (n, s, TensorData::F64(v))).collect();
+    tensors_file(metadata, &data)
 }
 
 #[test]
