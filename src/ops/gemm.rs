@@ -242,10 +242,10 @@ pub(crate) fn tn_finish<T: Float>(
     } else {
         // One block of rows (`FINISH_ROWS ≤ ROW_BLOCK`), finished as it is stored.
         match (finish.fresh, finish.saturate) {
-            (false, false) => tn_acc_block::<T, false, false>(gy, x, gw, inp, out),
-            (true, false) => tn_acc_block::<T, true, false>(gy, x, gw, inp, out),
-            (false, true) => tn_acc_block::<T, false, true>(gy, x, gw, inp, out),
-            (true, true) => tn_acc_block::<T, true, true>(gy, x, gw, inp, out),
+            (false, false) => tn_acc_block::<T, false, false>(gy, x, gw, inp, out, true),
+            (true, false) => tn_acc_block::<T, true, false>(gy, x, gw, inp, out, true),
+            (false, true) => tn_acc_block::<T, false, true>(gy, x, gw, inp, out, true),
+            (true, true) => tn_acc_block::<T, true, true>(gy, x, gw, inp, out, true),
         }
     }
     if let Some(SgdStep { lr, w }) = step {
@@ -759,10 +759,35 @@ fn mul_add<T: Float>(acc: [T; LANES], a: &[T; LANES], b: &[T; LANES]) -> [T; LAN
 fn nn_acc_tiled<T: Float, const FRESH: bool, const SAT: bool>(gy: &[T], w: &[T], gx: &mut [T], inp: usize, out: usize) {
     let (first, tall) = if TALL_TILES && core::mem::size_of::<T>() <= 4 && out >= TALL_STEPS {
         (inp / TALL_W * TALL_W, gx.len() / (TALL * inp) * TALL)
+    } else if BCAST_TILES && core::mem::size_of::<T>() == 4 {
+        (inp / CW * CW, gx.len().checked_div(BR * inp).unwrap_or(0) * BR)
     } else {
         (0, 0)
     };
-    if tall > 0 {
+    if tall > 0 && !TALL_TILES {
+        let (gy, gx) = (
+            gy.get(..tall * out).unwrap_or(&[]),
+            gx.get_mut(..tall * inp).unwrap_or(&mut []),
+        );
+        // Tiles of rows outside, so that their `BR × out` values of `gy` stay
+        // in the L1 cache while the tiles sweep the columns of `w`.
+        for (gyb, gxb) in gy.chunks_exact(BR * out).zip(gx.chunks_exact_mut(BR * inp)) {
+            let rows: [&[T]; BR] = core::array::from_fn(|t| gyb.get(t * out..(t + 1) * out).unwrap_or(&[]));
+            // (every row `out` long, so that the compiler drops the checks of
+            // `Strided::at`, as a dominating condition)
+            if rows.iter().any(|r| r.len() != out) {
+                continue;
+            }
+            for col in (0..first).step_by(CW) {
+                let steps = w
+                    .chunks_exact(inp)
+                    .take(out)
+                    .enumerate()
+                    .map(|(o, wr)| (Strided { rows: &rows, at: o }, wr.get(col..col + CW)));
+                bcast_tile::<T, _, FRESH, SAT>(steps, gxb, inp, col);
+            }
+        }
+    } else if tall > 0 {
         let (gy, gx) = (
             gy.get(..tall * out).unwrap_or(&[]),
             gx.get_mut(..tall * inp).unwrap_or(&mut []),
@@ -822,26 +847,56 @@ fn nn_acc_tiled<T: Float, const FRESH: bool, const SAT: bool>(gy: &[T], w: &[T],
 /// step a rank-1 update by one row of `x`.
 fn tn_acc_tiled<T: Float>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out: usize) {
     // Blocks of rows, so that a block of `x` stays in cache while every tile of `gw` sweeps it.
+    let whole = gy.len() <= ROW_BLOCK * out;
     for (gy, x) in gy.chunks(ROW_BLOCK * out).zip(x.chunks(ROW_BLOCK * inp)) {
-        tn_acc_block::<T, false, false>(gy, x, gw, inp, out);
+        tn_acc_block::<T, false, false>(gy, x, gw, inp, out, whole);
     }
 }
 
 /// One block of rows of [`tn_acc`], finished as [`finish_one`] says: rows of
 /// `gw` in tiles of [`MR`] (or, where [`TALL_TILES`] says, [`TALL`] rows by
-/// [`TALL_W`] columns first).
-fn tn_acc_block<T: Float, const FRESH: bool, const SAT: bool>(gy: &[T], x: &[T], gw: &mut [T], inp: usize, out: usize) {
+/// [`TALL_W`] columns first; where [`BCAST_TILES`] says and the block is the
+/// `whole` product, [`BR`] rows by [`CW`] columns first).
+fn tn_acc_block<T: Float, const FRESH: bool, const SAT: bool>(
+    gy: &[T],
+    x: &[T],
+    gw: &mut [T],
+    inp: usize,
+    out: usize,
+    whole: bool,
+) {
     // (Tall tiles only for the blocks of a large batch: over a one-pass
     // batch, [`tn_finish`]'s, they measured slower.)
+    // (Broadcast tiles only for a whole product: over the blocks of a larger
+    // batch, whose `x` comes from beyond the L2 cache a column of lines at a
+    // time, they made the MLP's step at 7291 rows 17 % slower.)
     let (first, tall) = if TALL_TILES && core::mem::size_of::<T>() <= 4 && gy.len() > FINISH_ROWS * out {
         (inp / TALL_W * TALL_W, out / TALL * TALL)
+    } else if BCAST_TILES && core::mem::size_of::<T>() == 4 && whole {
+        (inp / CW * CW, out / BR * BR)
     } else {
         (0, 0)
     };
+    if tall > 0 && !TALL_TILES {
+        // Tiles of `gw`'s rows outside: each step's `BR` values of `gy` are one
+        // run of a row, and a tile's `BR` columns of `gy` stay in the L1 cache
+        // while the tiles sweep the columns of `x`.
+        let gw_tall = gw.get_mut(..tall * inp).unwrap_or(&mut []);
+        for (t, gwb) in gw_tall.chunks_exact_mut(BR * inp).enumerate() {
+            let o = t * BR;
+            for col in (0..first).step_by(CW) {
+                let steps = gy.chunks_exact(out).zip(x.chunks_exact(inp)).filter_map(|(gyr, xr)| {
+                    let a = gyr.get(o..o + BR).and_then(|g| <&[T; BR]>::try_from(g).ok())?;
+                    Some((a, xr.get(col..col + CW)))
+                });
+                bcast_tile::<T, _, FRESH, SAT>(steps, gwb, inp, col);
+            }
+        }
+    }
     // Tiles of `gw` outside and the gathered columns of `gy` in L1: each
     // step reads 2 vectors of a row of `x` for 16 multiply-adds (a wide
     // tile reads 4 for 16), so `x` streams from L2 half as often.
-    if tall > 0 {
+    if tall > 0 && TALL_TILES {
         // (the gathered columns only when there are tall tiles: 8 KB to clear)
         let mut column = [[T::ZERO; TALL]; ROW_BLOCK];
         let gw_tall = gw.get_mut(..tall * inp).unwrap_or(&mut []);
@@ -965,6 +1020,103 @@ fn finish_row<T: Float, const W: usize, const FRESH: bool, const SAT: bool>(c: &
 #[inline(always)]
 fn tall_step<T: Float>(acc: &mut [T; TALL_W], a: T, b: &[T; TALL_W]) {
     for j in 0..TALL_W {
+        madd_to(&mut acc[j], a, b[j]);
+    }
+}
+
+/// Whether the gradients of f32 use [`bcast_tile`]s: with AVX-512's 32
+/// vector registers, in the default order (the `fma` build keeps its
+/// [`TALL_TILES`]; on an AMD Zen 4 its three tile shapes measured level). A
+/// wide tile's values of `a` each serve 4 vectors, so the compiler
+/// broadcasts each into a register once per step; on a Zen 4 such a
+/// broadcast takes a slot of the vector pipes that also run the adds (4 per
+/// 16 multiply-adds: 88 against 116 GFLOP/s, the core's peak, in a loop over
+/// the L1 cache). A tile of one vector per row uses each value once, and the
+/// multiply reads it from memory with the broadcast built in, at no cost to
+/// the vector pipes. On an Intel core, whose broadcasts are loads, the two
+/// tiles do the same work. The tile never changes a sum.
+const BCAST_TILES: bool = cfg!(all(target_feature = "avx512f", not(feature = "fma")));
+/// Rows of a [`bcast_tile`] (written out for 16).
+const BR: usize = 16;
+
+/// [`rank1_finish`] for [`BR`] rows of `c` (each `n` long) and the [`CW`]
+/// columns from `col`: 16 vectors of f32 sums, each step one vector load of
+/// `b` and 16 values of `a`, each used once ([`BCAST_TILES`]). Each element
+/// sums its steps from zero as in every tile, so the bits are the same.
+/// (The rows are written out one by one: as a loop over rows, the compiler
+/// vectorises across them with gathers.)
+#[inline(always)]
+fn bcast_tile<'b, T: Float + 'b, A: Column<T>, const FRESH: bool, const SAT: bool>(
+    steps: impl Iterator<Item = (A, Option<&'b [T]>)>,
+    c: &mut [T],
+    n: usize,
+    col: usize,
+) {
+    let z = [T::ZERO; CW];
+    let (mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7) = (z, z, z, z, z, z, z, z);
+    let (mut s8, mut s9, mut s10, mut s11, mut s12, mut s13, mut s14, mut s15) = (z, z, z, z, z, z, z, z);
+    for (a, b) in steps {
+        let Some(b) = b.and_then(|b| <&[T; CW]>::try_from(b).ok()) else {
+            continue;
+        };
+        bcast_step(&mut s0, a.at(0), b);
+        bcast_step(&mut s1, a.at(1), b);
+        bcast_step(&mut s2, a.at(2), b);
+        bcast_step(&mut s3, a.at(3), b);
+        bcast_step(&mut s4, a.at(4), b);
+        bcast_step(&mut s5, a.at(5), b);
+        bcast_step(&mut s6, a.at(6), b);
+        bcast_step(&mut s7, a.at(7), b);
+        bcast_step(&mut s8, a.at(8), b);
+        bcast_step(&mut s9, a.at(9), b);
+        bcast_step(&mut s10, a.at(10), b);
+        bcast_step(&mut s11, a.at(11), b);
+        bcast_step(&mut s12, a.at(12), b);
+        bcast_step(&mut s13, a.at(13), b);
+        bcast_step(&mut s14, a.at(14), b);
+        bcast_step(&mut s15, a.at(15), b);
+    }
+    for (t, s) in [&s0, &s1, &s2, &s3, &s4, &s5, &s6, &s7].into_iter().enumerate() {
+        finish_row::<T, CW, FRESH, SAT>(c, t * n + col, s);
+    }
+    for (t, s) in [&s8, &s9, &s10, &s11, &s12, &s13, &s14, &s15].into_iter().enumerate() {
+        finish_row::<T, CW, FRESH, SAT>(c, (8 + t) * n + col, s);
+    }
+}
+
+/// A step's [`BR`] values of `a` in a [`bcast_tile`], each read where it
+/// lies (copied into an array, they are loaded as one vector and taken
+/// apart with shuffles, on the same vector pipes).
+trait Column<T> {
+    /// The value for row `t` of the tile.
+    fn at(&self, t: usize) -> T;
+}
+
+/// A run of [`BR`] values (of a row of `gy` in [`tn_acc`]).
+impl<T: Float> Column<T> for &[T; BR] {
+    #[inline(always)]
+    fn at(&self, t: usize) -> T {
+        self[t]
+    }
+}
+
+/// Value `at` of each of [`BR`] rows (of `gy` in [`nn_acc`]).
+struct Strided<'r, T> {
+    rows: &'r [&'r [T]; BR],
+    at: usize,
+}
+
+impl<T: Float> Column<T> for Strided<'_, T> {
+    #[inline(always)]
+    fn at(&self, t: usize) -> T {
+        self.rows[t][self.at]
+    }
+}
+
+/// `acc[j] += a · b[j]`.
+#[inline(always)]
+fn bcast_step<T: Float>(acc: &mut [T; CW], a: T, b: &[T; CW]) {
+    for j in 0..CW {
         madd_to(&mut acc[j], a, b[j]);
     }
 }
