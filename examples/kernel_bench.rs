@@ -3,7 +3,7 @@
 //! networks. The full benchmark against PyTorch and the Rust libraries is
 //! `cargo bench -p flambeau-harness --bench speed`.
 //!
-//! `cargo run --release --example kernel_bench [dense|peak|train1|train32|train256|train7291|infer1|infer256|cnn] (a prefix picks several)`
+//! `cargo run --release --example kernel_bench [dense|peak|tiles|train1|train32|train256|train7291|infer1|infer256|cnn] (a prefix picks several)`
 //! (CPU time of the benchmarking thread, so a busy machine skews it less).
 
 use flambeau::{
@@ -140,6 +140,90 @@ fn peak() -> (f64, f64) {
     (chains(n, |v| v * b + a), chains(n, |v| v.mul_add(b, a)))
 }
 
+/// A wide gradient tile's step (4 rows × 64 columns: each value of `a`
+/// serves 4 vectors, so it is broadcast into a register) against a
+/// broadcast tile's (16 rows × 16 columns: each value serves one vector and
+/// the multiply reads it from memory), both over operands in the L1 cache
+/// (48 steps of 64 columns): GFLOP/s of each, in the default order.
+fn tiles() -> (f64, f64) {
+    const K: usize = 48;
+    const N: usize = 64;
+    let a: Vec<f32> = (0..K * N).map(|i| (i % 11) as f32 * 0.01).collect();
+    let b: Vec<f32> = (0..K * N).map(|i| (i % 13) as f32 * 0.01).collect();
+    let reps = 60_000;
+    let flops = 2.0 * (reps * K * N * N) as f64;
+    let s = Instant::now();
+    for _ in 0..reps {
+        for o in (0..N).step_by(4) {
+            for c in (0..N).step_by(64) {
+                std::hint::black_box(wide_tile(&a[o..], &b[c..], N));
+            }
+        }
+    }
+    let wide = flops / s.elapsed().as_secs_f64() / 1e9;
+    let s = Instant::now();
+    for _ in 0..reps {
+        for o in (0..N).step_by(16) {
+            for c in (0..N).step_by(16) {
+                std::hint::black_box(bcast_tile(&a[o..], &b[c..], N));
+            }
+        }
+    }
+    (wide, flops / s.elapsed().as_secs_f64() / 1e9)
+}
+
+#[inline(always)]
+fn tile_row<const W: usize>(acc: &mut [f32; W], a: f32, b: &[f32; W]) {
+    for j in 0..W {
+        acc[j] += a * b[j];
+    }
+}
+
+#[inline(never)]
+fn wide_tile(a: &[f32], b: &[f32], n: usize) -> [[f32; 64]; 4] {
+    let z = [0.0f32; 64];
+    let (mut s0, mut s1, mut s2, mut s3) = (z, z, z, z);
+    for (ar, br) in a.chunks(n).zip(b.chunks(n)) {
+        let (Some(av), Some(bv)) = (ar.first_chunk::<4>(), br.first_chunk::<64>()) else {
+            break;
+        };
+        tile_row(&mut s0, av[0], bv);
+        tile_row(&mut s1, av[1], bv);
+        tile_row(&mut s2, av[2], bv);
+        tile_row(&mut s3, av[3], bv);
+    }
+    [s0, s1, s2, s3]
+}
+
+#[inline(never)]
+fn bcast_tile(a: &[f32], b: &[f32], n: usize) -> [[f32; 16]; 16] {
+    let z = [0.0f32; 16];
+    let (mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7) = (z, z, z, z, z, z, z, z);
+    let (mut s8, mut s9, mut s10, mut s11, mut s12, mut s13, mut s14, mut s15) = (z, z, z, z, z, z, z, z);
+    for (ar, br) in a.chunks(n).zip(b.chunks(n)) {
+        let (Some(av), Some(bv)) = (ar.first_chunk::<16>(), br.first_chunk::<16>()) else {
+            break;
+        };
+        tile_row(&mut s0, av[0], bv);
+        tile_row(&mut s1, av[1], bv);
+        tile_row(&mut s2, av[2], bv);
+        tile_row(&mut s3, av[3], bv);
+        tile_row(&mut s4, av[4], bv);
+        tile_row(&mut s5, av[5], bv);
+        tile_row(&mut s6, av[6], bv);
+        tile_row(&mut s7, av[7], bv);
+        tile_row(&mut s8, av[8], bv);
+        tile_row(&mut s9, av[9], bv);
+        tile_row(&mut s10, av[10], bv);
+        tile_row(&mut s11, av[11], bv);
+        tile_row(&mut s12, av[12], bv);
+        tile_row(&mut s13, av[13], bv);
+        tile_row(&mut s14, av[14], bv);
+        tile_row(&mut s15, av[15], bv);
+    }
+    [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15]
+}
+
 fn main() {
     let only = std::env::args().nth(1).unwrap_or_default();
     let run = |name: &str| only.is_empty() || name.starts_with(&only);
@@ -164,6 +248,14 @@ fn main() {
         for _ in 0..3 {
             let (separate, fused) = peak();
             println!("vector peak GFLOP/s, multiply then add: {separate:.1}, fused multiply-add: {fused:.1}");
+        }
+    }
+    if run("tiles") {
+        for _ in 0..3 {
+            let (wide, bcast) = tiles();
+            println!(
+                "gradient tile GFLOP/s from L1, 4 rows × 64 (broadcast registers): {wide:.1}, 16 rows × 16 (broadcast operands): {bcast:.1}"
+            );
         }
     }
     if run("train1") {

@@ -11,8 +11,8 @@
 //! - [`nn_acc`]: `GX[r][i] += Σ_o GY[r][o] W[o][i]` (gradient of the input);
 //! - [`tn_acc`]: `GW[o][i] += Σ_r GY[r][o] X[r][i]` (gradient of the weight).
 //!
-//! The last two are sums of rank-1 updates run by one micro-kernel
-//! ([`rank1_finish`]) fed by two different iterators. The forward sums every
+//! The last two are sums of rank-1 updates run by the same micro-kernels
+//! ([`rank1_finish`], [`bcast_tile`]) fed by two different iterators. The forward sums every
 //! output in [`dot`]'s lane order, in one of three forms that give the same
 //! bits: tiles of dot products (few rows: single-sample inference and
 //! training), or, for a batch, panels of the weights or of the rows
@@ -26,8 +26,11 @@
 //! fused rate, provided the loop carries little else. Hence the register
 //! tiles hold as many vectors of sums as the registers allow without
 //! spilling (16 of the 32 with AVX-512: 8 lanes × 2 rows × 16 outputs in
-//! the forward panels, 4 rows × 4 vectors in the rank-1 tiles of the
-//! gradients) and load few operands per product. Measured alternatives
+//! the forward panels, 16 rows × 1 vector in the rank-1 tiles of the
+//! gradients, [`BCAST_TILES`], or 4 rows × 4 vectors where those do not
+//! apply) and load few operands per product, each broadcast value read by
+//! one multiply straight from memory (a broadcast of its own takes a slot
+//! of the pipes the adds need on a Zen 4). Measured alternatives
 //! (`cargo run --release --example kernel_bench dense`): three rows in a
 //! forward panel spill and halve the speed; panels of output pairs
 //! (`[8 lanes of output o | 8 lanes of output o + 1]` in one 512-bit
@@ -1033,8 +1036,8 @@ fn tall_step<T: Float>(acc: &mut [T; TALL_W], a: T, b: &[T; TALL_W]) {
 /// 16 multiply-adds: 88 against 116 GFLOP/s, the core's peak, in a loop over
 /// the L1 cache). A tile of one vector per row uses each value once, and the
 /// multiply reads it from memory with the broadcast built in, at no cost to
-/// the vector pipes. On an Intel core, whose broadcasts are loads, the two
-/// tiles do the same work. The tile never changes a sum.
+/// the vector pipes. (On an Intel core a broadcast is a load, so there the
+/// two tiles should cost the same.) The tile never changes a sum.
 const BCAST_TILES: bool = cfg!(all(target_feature = "avx512f", not(feature = "fma")));
 /// Rows of a [`bcast_tile`] (written out for 16).
 const BR: usize = 16;
