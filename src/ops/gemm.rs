@@ -1036,8 +1036,9 @@ fn tall_step<T: Float>(acc: &mut [T; TALL_W], a: T, b: &[T; TALL_W]) {
 /// 16 multiply-adds). A tile of one vector per row uses each value once, and
 /// the multiply reads it from memory with the broadcast built in, at no cost
 /// to the vector pipes (`kernel_bench tiles`, over the L1 cache: 85–86
-/// GFLOP/s for the wide tile, 104–107 for this one, the core's peak 116). (On an Intel core a broadcast is a load, so there the
-/// two tiles should cost the same.) The tile never changes a sum.
+/// GFLOP/s for the wide tile, 104–107 for this one, the core's peak 116).
+/// (On an Intel core a broadcast is a load, so there the two tiles should
+/// cost the same.) The tile never changes a sum.
 const BCAST_TILES: bool = cfg!(all(target_feature = "avx512f", not(feature = "fma")));
 /// Rows of a [`bcast_tile`] (written out for 16).
 const BR: usize = 16;
